@@ -1,0 +1,236 @@
+/* The per-user file store and the kc_file_* interface (keyclass/files.h).
+ * Files live in the world, so they are deterministic, journaled, fault-able
+ * and covered by crash points like any Apple call. */
+#include "keyclass/files.h"
+#include "world_state.h"
+
+#include <Security/Security.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Binary search: index of `path`, or where it would be inserted. */
+static size_t locate(const world *w, const char *path, bool *found) {
+    size_t lo = 0, hi = w->nfiles;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(w->files[mid].path, path);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = false;
+    return lo;
+}
+
+static void file_release(world_file *f) {
+    free(f->path);
+    if (f->data != NULL)
+        memset(f->data, 0, f->len); /* key files may hold handle blobs */
+    free(f->data);
+}
+
+int world_file_put(world *w, const char *path, const void *data, size_t len) {
+    if (path == NULL || (data == NULL && len > 0))
+        return -EINVAL;
+    unsigned char *copy = malloc(len ? len : 1);
+    if (copy == NULL)
+        return -ENOMEM;
+    if (len)
+        memcpy(copy, data, len);
+    bool found;
+    size_t at = locate(w, path, &found);
+    if (found) {
+        memset(w->files[at].data, 0, w->files[at].len);
+        free(w->files[at].data);
+        w->files[at].data = copy;
+        w->files[at].len = len;
+        return 0;
+    }
+    if (w->nfiles == w->files_cap) {
+        size_t cap = w->files_cap ? w->files_cap * 2 : 16;
+        world_file *grown = realloc(w->files, cap * sizeof *grown);
+        if (grown == NULL) {
+            free(copy);
+            return -ENOMEM;
+        }
+        w->files = grown;
+        w->files_cap = cap;
+    }
+    char *name = strdup(path);
+    if (name == NULL) {
+        free(copy);
+        return -ENOMEM;
+    }
+    memmove(&w->files[at + 1], &w->files[at], (w->nfiles - at) * sizeof *w->files);
+    w->files[at] = (world_file){name, copy, len};
+    w->nfiles++;
+    return 0;
+}
+
+const unsigned char *world_file_get(const world *w, const char *path, size_t *len) {
+    bool found;
+    size_t at = locate(w, path, &found);
+    if (!found)
+        return NULL;
+    if (len)
+        *len = w->files[at].len;
+    return w->files[at].data;
+}
+
+bool world_file_exists(const world *w, const char *path) {
+    bool found;
+    (void)locate(w, path, &found);
+    return found;
+}
+
+size_t world_file_count(const world *w) { return w->nfiles; }
+
+const char *world_file_path_at(const world *w, size_t index) {
+    return index < w->nfiles ? w->files[index].path : NULL;
+}
+
+static int file_remove(world *w, const char *path) {
+    bool found;
+    size_t at = locate(w, path, &found);
+    if (!found)
+        return -ENOENT;
+    file_release(&w->files[at]);
+    memmove(&w->files[at], &w->files[at + 1], (w->nfiles - at - 1) * sizeof *w->files);
+    w->nfiles--;
+    return 0;
+}
+
+void world_files_free(world *w) {
+    for (size_t i = 0; i < w->nfiles; i++)
+        file_release(&w->files[i]);
+    free(w->files);
+    w->files = NULL;
+    w->nfiles = w->files_cap = 0;
+}
+
+/* ---- kc_file_*: through the hook -------------------------------------------------- */
+
+static void begin(world *w, world_call *call, world_api api, const char *path) {
+    world_call_begin(w, call, api);
+    snprintf(call->path, sizeof call->path, "%s", path ? path : "");
+}
+
+int kc_file_write_atomic(const char *path, const void *data, size_t len) {
+    world *w = world_active();
+    if (w == NULL || path == NULL)
+        return -EINVAL;
+    world_call call;
+    begin(w, &call, WORLD_API_FILE_WRITE, path);
+    call.in_size = len;
+    int32_t st;
+    if (!world_call_faulted(w, &call, &st))
+        st = world_file_put(w, path, data, len);
+    return world_call_end(w, &call, st);
+}
+
+int kc_file_read(const char *path, CFDataRef *contents) {
+    world *w = world_active();
+    if (contents)
+        *contents = NULL;
+    if (w == NULL || path == NULL || contents == NULL)
+        return -EINVAL;
+    world_call call;
+    begin(w, &call, WORLD_API_FILE_READ, path);
+    int32_t st;
+    if (!world_call_faulted(w, &call, &st)) {
+        size_t len = 0;
+        const unsigned char *bytes = world_file_get(w, path, &len);
+        if (bytes == NULL) {
+            st = -ENOENT;
+        } else {
+            *contents = CFDataCreate(kCFAllocatorDefault, bytes, (CFIndex)len);
+            st = *contents ? 0 : -ENOMEM;
+        }
+    }
+    return world_call_end(w, &call, st);
+}
+
+bool kc_file_exists(const char *path) {
+    world *w = world_active();
+    if (w == NULL || path == NULL)
+        return false;
+    world_call call;
+    begin(w, &call, WORLD_API_FILE_READ, path);
+    snprintf(call.detail, sizeof call.detail, "exists");
+    int32_t st;
+    if (!world_call_faulted(w, &call, &st))
+        st = world_file_exists(w, path) ? 0 : -ENOENT;
+    return world_call_end(w, &call, st) == 0;
+}
+
+int kc_file_rename(const char *from, const char *to) {
+    world *w = world_active();
+    if (w == NULL || from == NULL || to == NULL)
+        return -EINVAL;
+    world_call call;
+    begin(w, &call, WORLD_API_FILE_RENAME, from);
+    snprintf(call.detail, sizeof call.detail, "to=%s", to);
+    int32_t st;
+    if (!world_call_faulted(w, &call, &st)) {
+        size_t len = 0;
+        const unsigned char *bytes = world_file_get(w, from, &len);
+        if (bytes == NULL) {
+            st = -ENOENT;
+        } else if (strcmp(from, to) == 0) {
+            st = 0;
+        } else {
+            st = world_file_put(w, to, bytes, len);
+            if (st == 0)
+                st = file_remove(w, from);
+        }
+    }
+    return world_call_end(w, &call, st);
+}
+
+int kc_file_unlink(const char *path) {
+    world *w = world_active();
+    if (w == NULL || path == NULL)
+        return -EINVAL;
+    world_call call;
+    begin(w, &call, WORLD_API_FILE_UNLINK, path);
+    int32_t st;
+    if (!world_call_faulted(w, &call, &st))
+        st = file_remove(w, path);
+    return world_call_end(w, &call, st);
+}
+
+int kc_file_list(const char *prefix, CFArrayRef *paths) {
+    world *w = world_active();
+    if (paths)
+        *paths = NULL;
+    if (w == NULL || prefix == NULL || paths == NULL)
+        return -EINVAL;
+    world_call call;
+    begin(w, &call, WORLD_API_FILE_READ, prefix);
+    snprintf(call.detail, sizeof call.detail, "list");
+    int32_t st;
+    if (!world_call_faulted(w, &call, &st)) {
+        CFMutableArrayRef out = CFArrayCreateMutable(kCFAllocatorDefault, 0, &kCFTypeArrayCallBacks);
+        size_t plen = strlen(prefix);
+        for (size_t i = 0; out != NULL && i < w->nfiles; i++) {
+            if (strncmp(w->files[i].path, prefix, plen) != 0)
+                continue;
+            CFStringRef s = CFStringCreateWithCString(kCFAllocatorDefault, w->files[i].path,
+                                                      kCFStringEncodingUTF8);
+            if (s != NULL) {
+                CFArrayAppendValue(out, s);
+                CFRelease(s);
+            }
+        }
+        *paths = out;
+        st = out ? 0 : -ENOMEM;
+    }
+    return world_call_end(w, &call, st);
+}

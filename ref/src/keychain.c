@@ -1,0 +1,523 @@
+/* The bridge keychain: store (upsert with fallbacks), load (DP then file),
+ * delete (sweep), exists, rename, and the raw calls the migration uses.
+ *
+ * Routing: with an access group the data-protection keychain
+ * (kSecUseDataProtectionKeychain + kSecAttrAccessGroup) first, always the
+ * file-based keychain as the fallback. A file-keychain call refused with
+ * errSecNoDefaultKeychain is retried once against the login keychain named by
+ * its explicit path (kSecUseKeychain for an add, kSecMatchSearchList for the
+ * others). */
+#include "core_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+const char *kc_kind_name(kc_kind k) { return k == KC_DP ? "dp" : "file"; }
+
+typedef struct {
+    const char *value;
+    const char *name;
+} class_name;
+
+static const class_name class_names[] = {
+    {"ak", "WhenUnlocked"},
+    {"aku", "WhenUnlockedThisDeviceOnly"},
+    {"ck", "AfterFirstUnlock"},
+    {"cku", "AfterFirstUnlockThisDeviceOnly"},
+    {"akpu", "WhenPasscodeSetThisDeviceOnly"},
+    {"dk", "Always"},
+    {"dku", "AlwaysThisDeviceOnly"},
+};
+
+const char *kc_class_name(const char *value) {
+    for (size_t i = 0; i < sizeof class_names / sizeof class_names[0]; i++)
+        if (strcmp(class_names[i].value, value) == 0)
+            return class_names[i].name;
+    return value;
+}
+
+CFStringRef kc_target_class(const ref_core *core) {
+    if (core_mut(core, REF_MUT_PR158_WHEN_UNLOCKED_WRAPPING))
+        return kSecAttrAccessibleWhenUnlockedThisDeviceOnly;
+    return kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly;
+}
+
+static bool has_group(const ref_core *core) { return core->cfg.access_group != NULL; }
+
+static const char *status_text(int32_t st) {
+    const char *name = ref_status_name(st);
+    return name != NULL ? name : "unknown status";
+}
+
+/* The GUI session matters only where the mapping asks for it. */
+static bool gui_for(int32_t st) {
+    if (st == errSecInteractionNotAllowed || st == errSecInteractionRequired)
+        return core_has_gui();
+    return true;
+}
+
+static void emit_mapped(ref_core *core, const char *label, const char *path, int32_t st, bool gui,
+                        int code) {
+    ref_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = REF_EV_MAPPED;
+    ev.label = label;
+    ev.detail = path;
+    ev.status = st;
+    ev.gui = gui;
+    ev.code = code;
+    core_emit_event(core, &ev);
+}
+
+/* ---- Queries ------------------------------------------------------------------ */
+
+static void set_cstr(CFMutableDictionaryRef q, CFStringRef key, const char *value) {
+    CFStringRef s = CFStringCreateWithCString(NULL, value, kCFStringEncodingUTF8);
+    if (s != NULL) {
+        CFDictionarySetValue(q, key, s);
+        CFRelease(s);
+    }
+}
+
+static CFMutableDictionaryRef new_query(const ref_core *core, kc_kind kind, const char *label,
+                                        SecKeychainRef explicit_kc, bool for_add) {
+    CFMutableDictionaryRef q = CFDictionaryCreateMutable(NULL, 0, &kCFTypeDictionaryKeyCallBacks,
+                                                         &kCFTypeDictionaryValueCallBacks);
+    if (q == NULL)
+        return NULL;
+    CFDictionarySetValue(q, kSecClass, kSecClassGenericPassword);
+    set_cstr(q, kSecAttrService, core->service);
+    set_cstr(q, kSecAttrAccount, label);
+    if (kind == KC_DP) {
+        CFDictionarySetValue(q, kSecUseDataProtectionKeychain, kCFBooleanTrue);
+        if (has_group(core))
+            set_cstr(q, kSecAttrAccessGroup, core->cfg.access_group);
+    } else if (explicit_kc != NULL) {
+        if (for_add) {
+            CFDictionarySetValue(q, kSecUseKeychain, explicit_kc);
+        } else {
+            const void *kcs[1] = {explicit_kc};
+            CFArrayRef list = CFArrayCreate(NULL, kcs, 1, &kCFTypeArrayCallBacks);
+            if (list != NULL) {
+                CFDictionarySetValue(q, kSecMatchSearchList, list);
+                CFRelease(list);
+            }
+        }
+    }
+    return q;
+}
+
+typedef OSStatus (*kc_body)(ref_core *core, CFMutableDictionaryRef query, void *arg);
+
+/* Builds the query, runs body, and on errSecNoDefaultKeychain from the file
+ * keychain runs it once more against the login keychain by path. */
+static OSStatus kc_run(ref_core *core, kc_kind kind, const char *label, bool for_add, kc_body body,
+                       void *arg) {
+    CFMutableDictionaryRef q = new_query(core, kind, label, NULL, for_add);
+    if (q == NULL)
+        return errSecAllocate;
+    OSStatus st = body(core, q, arg);
+    CFRelease(q);
+    if (st != errSecNoDefaultKeychain || kind != KC_FILE)
+        return st;
+    SecKeychainRef login = NULL;
+    OSStatus open_st = SecKeychainOpen(SEC_LOGIN_KEYCHAIN_PATH, &login);
+    if (open_st != errSecSuccess || login == NULL) {
+        if (login != NULL)
+            CFRelease(login);
+        return st;
+    }
+    q = new_query(core, kind, label, login, for_add);
+    if (q == NULL) {
+        CFRelease(login);
+        return errSecAllocate;
+    }
+    st = body(core, q, arg);
+    CFRelease(q);
+    CFRelease(login);
+    return st;
+}
+
+/* ---- Raw calls -------------------------------------------------------------------- */
+
+static OSStatus delete_body(ref_core *core, CFMutableDictionaryRef q, void *arg) {
+    (void)core;
+    (void)arg;
+    return SecItemDelete(q);
+}
+
+OSStatus kc_raw_delete(ref_core *core, kc_kind kind, const char *label) {
+    return kc_run(core, kind, label, false, delete_body, NULL);
+}
+
+typedef struct {
+    const unsigned char *key;
+    bool presence;
+} add_arg;
+
+static OSStatus add_body(ref_core *core, CFMutableDictionaryRef q, void *arg) {
+    const add_arg *a = arg;
+    CFDataRef data = CFDataCreate(NULL, a->key, CORE_WK_LEN);
+    if (data == NULL)
+        return errSecAllocate;
+    CFDictionarySetValue(q, kSecValueData, data);
+    CFRelease(data);
+    if (a->presence) {
+        /* Presence: an access control, and never kSecAttrAccessible with it (PC3). */
+        CFErrorRef error = NULL;
+        SecAccessControlRef ac = SecAccessControlCreateWithFlags(
+            NULL, kc_target_class(core), kSecAccessControlUserPresence, &error);
+        if (ac == NULL) {
+            OSStatus st = error != NULL ? (OSStatus)CFErrorGetCode(error) : errSecParam;
+            if (error != NULL)
+                CFRelease(error);
+            return st != errSecSuccess ? st : errSecParam;
+        }
+        if (error != NULL)
+            CFRelease(error);
+        CFDictionarySetValue(q, kSecAttrAccessControl, ac);
+        CFRelease(ac);
+    } else {
+        CFDictionarySetValue(q, kSecAttrAccessible, kc_target_class(core));
+    }
+    return SecItemAdd(q, NULL);
+}
+
+OSStatus kc_raw_add(ref_core *core, kc_kind kind, const char *label,
+                    const unsigned char key[CORE_WK_LEN], bool presence) {
+    add_arg a = {key, presence};
+    return kc_run(core, kind, label, true, add_body, &a);
+}
+
+typedef struct {
+    const char *from_cls;
+    const unsigned char *data;
+} update_class_arg;
+
+static OSStatus update_class_body(ref_core *core, CFMutableDictionaryRef q, void *arg) {
+    const update_class_arg *a = arg;
+    if (a->from_cls != NULL)
+        set_cstr(q, kSecAttrAccessible, a->from_cls); /* only while still in the old class */
+    CFMutableDictionaryRef attrs = CFDictionaryCreateMutable(
+        NULL, 0, &kCFTypeDictionaryKeyCallBacks, &kCFTypeDictionaryValueCallBacks);
+    if (attrs == NULL)
+        return errSecAllocate;
+    CFDictionarySetValue(attrs, kSecAttrAccessible, kc_target_class(core));
+    if (a->data != NULL) {
+        CFDataRef data = CFDataCreate(NULL, a->data, CORE_WK_LEN);
+        if (data != NULL) {
+            CFDictionarySetValue(attrs, kSecValueData, data);
+            CFRelease(data);
+        }
+    }
+    OSStatus st = SecItemUpdate(q, attrs);
+    CFRelease(attrs);
+    return st;
+}
+
+OSStatus kc_update_class(ref_core *core, kc_kind kind, const char *label, const char *from_cls,
+                         const unsigned char *data) {
+    update_class_arg a = {from_cls, data};
+    return kc_run(core, kind, label, false, update_class_body, &a);
+}
+
+/* ---- keychain_store ----------------------------------------------------------------- */
+
+/* The fallbacks of domain.md §6, in one decision. */
+static bool store_fallback(const ref_core *core, kc_kind kind, bool presence, OSStatus st,
+                           kc_kind *next_kind, bool *next_presence) {
+    if (presence && core_mut(core, REF_MUT_PR80_NO_ACL_FALLBACK))
+        return false;
+    if (kind == KC_DP && st == errSecMissingEntitlement) {
+        *next_kind = KC_FILE; /* unentitled: file keychain, no group, no presence */
+        *next_presence = false;
+        return true;
+    }
+    if (presence && (st == errSecParam || st == errSecMissingEntitlement)) {
+        *next_kind = kind; /* the keychain refuses the access control: store without */
+        *next_presence = false;
+        return true;
+    }
+    return false;
+}
+
+int kc_store(ref_core *core, const char *label, const unsigned char key[CORE_WK_LEN],
+             bool want_presence, bool *presence_out) {
+    cache_evict(core, label); /* the key bytes change: both caches go (C2) */
+    kc_kind kind = has_group(core) ? KC_DP : KC_FILE;
+    bool presence = want_presence;
+    bool predeleted[2] = {false, false};
+    OSStatus st = errSecSuccess;
+    OSStatus dropped_by = errSecSuccess;
+    kc_kind dropped_on = kind;
+    for (int attempt = 0; attempt < 4; attempt++) {
+        if (!predeleted[kind]) {
+            (void)kc_raw_delete(core, kind, label); /* upsert: status ignored */
+            predeleted[kind] = true;
+        }
+        st = kc_raw_add(core, kind, label, key, presence);
+        kc_kind next_kind = kind;
+        bool next_presence = presence;
+        if (st == errSecSuccess ||
+            !store_fallback(core, kind, presence, st, &next_kind, &next_presence))
+            break;
+        if (presence && !next_presence) {
+            dropped_by = st;
+            dropped_on = kind;
+        }
+        kind = next_kind;
+        presence = next_presence;
+    }
+    core_note_status(core, st);
+    bool gui = gui_for(st);
+    int code = ref_errmap_store(st, gui, core->cfg.mutants);
+    emit_mapped(core, label, "keychain_store", st, gui, code);
+    if (code != REF_BRIDGE_OK) {
+        core_fail_code(core, code, "keychain store: SecItemAdd on the %s keychain returned %d (%s)",
+                       kc_kind_name(kind), (int)st, status_text(st));
+        return code;
+    }
+    *presence_out = presence;
+    CORE_COUNT(core, label, stores);
+    ref_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = REF_EV_STORE;
+    ev.label = label;
+    ev.detail = kc_kind_name(kind);
+    ev.presence = presence;
+    core_emit_event(core, &ev);
+    if (want_presence && !presence)
+        core_warn(core,
+                  "presence downgraded: the wrapping key of '%s' is stored without user presence "
+                  "on the %s keychain (the %s keychain refused the access control with %d %s)",
+                  label, kc_kind_name(kind), kc_kind_name(dropped_on), (int)dropped_by,
+                  status_text(dropped_by));
+    return REF_BRIDGE_OK;
+}
+
+/* ---- keychain_load ----------------------------------------------------------------- */
+
+typedef struct {
+    LAContextRef ctx;
+    kc_loaded *out;
+    bool bad_length;
+    size_t length;
+} copy_arg;
+
+static void read_class(CFDictionaryRef attrs, kc_loaded *out) {
+    snprintf(out->cls, sizeof out->cls, "ak"); /* omitted: WhenUnlocked */
+    out->has_access_control = false;
+    const void *ac = CFDictionaryGetValue(attrs, kSecAttrAccessControl);
+    CFTypeRef cls = NULL;
+    if (ac != NULL && CFGetTypeID(ac) == SecAccessControlGetTypeID()) {
+        out->has_access_control = true;
+        cls = SecAccessControlGetProtection((SecAccessControlRef)ac);
+    } else {
+        cls = CFDictionaryGetValue(attrs, kSecAttrAccessible);
+    }
+    if (cls != NULL && CFGetTypeID(cls) == CFStringGetTypeID())
+        CFStringGetCString((CFStringRef)cls, out->cls, sizeof out->cls, kCFStringEncodingUTF8);
+}
+
+static OSStatus copy_body(ref_core *core, CFMutableDictionaryRef q, void *arg) {
+    (void)core;
+    copy_arg *a = arg;
+    CFDictionarySetValue(q, kSecReturnData, kCFBooleanTrue);
+    CFDictionarySetValue(q, kSecReturnAttributes, kCFBooleanTrue);
+    CFDictionarySetValue(q, kSecMatchLimit, kSecMatchLimitOne);
+    if (a->ctx != NULL)
+        CFDictionarySetValue(q, kSecUseAuthenticationContext, a->ctx);
+    CFTypeRef result = NULL;
+    OSStatus st = SecItemCopyMatching(q, &result);
+    if (st != errSecSuccess) {
+        if (result != NULL)
+            CFRelease(result);
+        return st;
+    }
+    CFDataRef data = NULL;
+    if (result != NULL && CFGetTypeID(result) == CFDictionaryGetTypeID()) {
+        CFDictionaryRef attrs = result;
+        const void *v = CFDictionaryGetValue(attrs, kSecValueData);
+        if (v != NULL && CFGetTypeID(v) == CFDataGetTypeID())
+            data = v;
+        read_class(attrs, a->out);
+    } else if (result != NULL && CFGetTypeID(result) == CFDataGetTypeID()) {
+        data = result;
+        snprintf(a->out->cls, sizeof a->out->cls, "ak");
+    }
+    a->length = data != NULL ? (size_t)CFDataGetLength(data) : 0;
+    a->bad_length = a->length != CORE_WK_LEN;
+    if (!a->bad_length)
+        memcpy(a->out->key, CFDataGetBytePtr(data), CORE_WK_LEN);
+    if (result != NULL)
+        CFRelease(result);
+    return st;
+}
+
+int kc_load(ref_core *core, const char *label, LAContextRef ctx, kc_loaded *out) {
+    memset(out, 0, sizeof *out);
+    kc_kind kinds[2];
+    size_t n = 0;
+    if (has_group(core))
+        kinds[n++] = KC_DP;
+    kinds[n++] = KC_FILE;
+    OSStatus st = errSecItemNotFound;
+    copy_arg a = {NULL, out, false, 0};
+    kc_kind kind = KC_FILE;
+    for (size_t i = 0; i < n; i++) {
+        kind = kinds[i];
+        a.ctx = kind == KC_DP ? ctx : NULL; /* no presence items on the file keychain */
+        st = kc_run(core, kind, label, false, copy_body, &a);
+        if (kind != KC_DP || i + 1 == n)
+            break;
+        if (st == errSecItemNotFound)
+            continue;
+        if (st == errSecMissingEntitlement &&
+            !core_mut(core, REF_MUT_LATENT_LOAD_NO_ENTITLEMENT_FALLBACK))
+            continue; /* ours: an unentitled process stored on the file keychain */
+        break;
+    }
+    core_note_status(core, st);
+    bool gui = gui_for(st);
+    int code = ref_errmap_load(st, gui, core->cfg.mutants);
+    emit_mapped(core, label, "keychain_load", st, gui, code);
+    if (code != REF_BRIDGE_OK) {
+        core_fail_code(core, code,
+                       "keychain load: SecItemCopyMatching on the %s keychain returned %d (%s)",
+                       kc_kind_name(kind), (int)st, status_text(st));
+        OPENSSL_cleanse(out->key, sizeof out->key);
+        return code;
+    }
+    if (a.bad_length) {
+        OPENSSL_cleanse(out->key, sizeof out->key);
+        core_fail_code(core, REF_BRIDGE_KEYCHAIN_LOAD,
+                       "keychain load: the %s keychain item holds %zu bytes, not 32",
+                       kc_kind_name(kind), a.length);
+        return REF_BRIDGE_KEYCHAIN_LOAD;
+    }
+    out->where = kind;
+    return REF_BRIDGE_OK;
+}
+
+/* ---- keychain_delete ----------------------------------------------------------------- */
+
+int kc_delete(ref_core *core, const char *label) {
+    int32_t statuses[2];
+    bool is_dp[2];
+    size_t n = 0;
+    if (has_group(core)) {
+        statuses[n] = kc_raw_delete(core, KC_DP, label);
+        is_dp[n++] = true;
+    }
+    statuses[n] = kc_raw_delete(core, KC_FILE, label);
+    is_dp[n++] = false;
+    int code = ref_errmap_delete(statuses, is_dp, n);
+    int32_t shown = statuses[n - 1];
+    size_t shown_i = n - 1;
+    for (size_t i = 0; i < n; i++) {
+        if (statuses[i] != errSecSuccess && statuses[i] != errSecItemNotFound &&
+            !(is_dp[i] && statuses[i] == errSecMissingEntitlement)) {
+            shown = statuses[i];
+            shown_i = i;
+            break;
+        }
+    }
+    core_note_status(core, shown);
+    emit_mapped(core, label, "keychain_delete", shown, true, code);
+    if (code != REF_BRIDGE_OK)
+        core_fail_code(core, code,
+                       "keychain delete: SecItemDelete on the %s keychain returned %d (%s)",
+                       is_dp[shown_i] ? "dp" : "file", (int)shown, status_text(shown));
+    return code;
+}
+
+/* ---- exists / rename --------------------------------------------------------------------- */
+
+static OSStatus attrs_body(ref_core *core, CFMutableDictionaryRef q, void *arg) {
+    (void)core;
+    (void)arg;
+    CFDictionarySetValue(q, kSecReturnAttributes, kCFBooleanTrue);
+    CFDictionarySetValue(q, kSecMatchLimit, kSecMatchLimitOne);
+    CFTypeRef result = NULL;
+    OSStatus st = SecItemCopyMatching(q, &result);
+    if (result != NULL)
+        CFRelease(result);
+    return st;
+}
+
+int kc_exists(ref_core *core, const char *label, bool *exists) {
+    *exists = false;
+    kc_kind kinds[2];
+    size_t n = 0;
+    if (has_group(core))
+        kinds[n++] = KC_DP;
+    kinds[n++] = KC_FILE;
+    for (size_t i = 0; i < n; i++) {
+        OSStatus st = kc_run(core, kinds[i], label, false, attrs_body, NULL);
+        if (st == errSecSuccess) {
+            *exists = true;
+            return REF_BRIDGE_OK;
+        }
+        if (st == errSecItemNotFound || (kinds[i] == KC_DP && st == errSecMissingEntitlement))
+            continue;
+        core_note_status(core, st);
+        bool gui = gui_for(st);
+        int code = ref_errmap_load(st, gui, core->cfg.mutants);
+        emit_mapped(core, label, "keychain_load", st, gui, code);
+        core_fail_code(core, code,
+                       "keychain lookup: SecItemCopyMatching (attributes) on the %s keychain "
+                       "returned %d (%s)",
+                       kc_kind_name(kinds[i]), (int)st, status_text(st));
+        return code;
+    }
+    return REF_BRIDGE_OK;
+}
+
+static OSStatus rename_body(ref_core *core, CFMutableDictionaryRef q, void *arg) {
+    (void)core;
+    const char *new_label = arg;
+    CFMutableDictionaryRef attrs = CFDictionaryCreateMutable(
+        NULL, 0, &kCFTypeDictionaryKeyCallBacks, &kCFTypeDictionaryValueCallBacks);
+    if (attrs == NULL)
+        return errSecAllocate;
+    set_cstr(attrs, kSecAttrAccount, new_label);
+    OSStatus st = SecItemUpdate(q, attrs);
+    CFRelease(attrs);
+    return st;
+}
+
+int kc_rename(ref_core *core, const char *old_label, const char *new_label, bool *moved) {
+    *moved = false;
+    kc_kind kinds[2];
+    bool done[2] = {false, false};
+    size_t n = 0;
+    if (has_group(core))
+        kinds[n++] = KC_DP;
+    kinds[n++] = KC_FILE;
+    for (size_t i = 0; i < n; i++) {
+        OSStatus st = kc_run(core, kinds[i], old_label, false, rename_body, (void *)new_label);
+        if (st == errSecSuccess) {
+            done[i] = true;
+            *moved = true;
+            continue;
+        }
+        if (st == errSecItemNotFound || (kinds[i] == KC_DP && st == errSecMissingEntitlement))
+            continue;
+        /* Failed: put back what moved, report like a store. */
+        for (size_t j = 0; j < i; j++)
+            if (done[j])
+                (void)kc_run(core, kinds[j], new_label, false, rename_body, (void *)old_label);
+        *moved = false;
+        core_note_status(core, st);
+        bool gui = gui_for(st);
+        int code = ref_errmap_store(st, gui, core->cfg.mutants);
+        emit_mapped(core, old_label, "keychain_store", st, gui, code);
+        core_fail_code(core, code,
+                       "keychain rename: SecItemUpdate on the %s keychain returned %d (%s)",
+                       kc_kind_name(kinds[i]), (int)st, status_text(st));
+        return code;
+    }
+    return REF_BRIDGE_OK;
+}

@@ -1,0 +1,71 @@
+/* Key files, through the world's narrow file interface (keyclass/files.h):
+ * <key dir><label>.handle, .pub, .meta. */
+#include "core_internal.h"
+
+#include <keyclass/files.h>
+
+#include <errno.h>
+#include <stdio.h>
+
+size_t kf_path(const ref_core *core, const char *label, const char *ext, char *buf, size_t cap) {
+    int n = snprintf(buf, cap, "%s%s%s", core->key_dir, label, ext);
+    if (n < 0 || (size_t)n >= cap) {
+        if (cap > 0)
+            buf[0] = '\0';
+        return 0;
+    }
+    return (size_t)n;
+}
+
+int kf_read(ref_core *core, const char *label, const char *ext, CFDataRef *out) {
+    char path[CORE_PATH_MAX];
+    *out = NULL;
+    if (kf_path(core, label, ext, path, sizeof path) == 0)
+        return -1;
+    return kc_file_read(path, out);
+}
+
+int kf_write(ref_core *core, const char *label, const char *ext, const void *data, size_t len) {
+    char path[CORE_PATH_MAX];
+    if (kf_path(core, label, ext, path, sizeof path) == 0)
+        return -1;
+    return kc_file_write_atomic(path, data, len);
+}
+
+bool kf_exists(ref_core *core, const char *label, const char *ext) {
+    char path[CORE_PATH_MAX];
+    if (kf_path(core, label, ext, path, sizeof path) == 0)
+        return false;
+    return kc_file_exists(path);
+}
+
+int kf_rename(ref_core *core, const char *old_label, const char *new_label, const char *ext) {
+    char from[CORE_PATH_MAX], to[CORE_PATH_MAX];
+    if (kf_path(core, old_label, ext, from, sizeof from) == 0 ||
+        kf_path(core, new_label, ext, to, sizeof to) == 0)
+        return -1;
+    return kc_file_rename(from, to);
+}
+
+int kf_unlink(ref_core *core, const char *label, const char *ext) {
+    char path[CORE_PATH_MAX];
+    if (kf_path(core, label, ext, path, sizeof path) == 0)
+        return -1;
+    return kc_file_unlink(path);
+}
+
+ref_meta kf_meta(ref_core *core, const char *label) {
+    ref_meta meta = {REF_AUTH_NONE, REF_PRESENCE_NONE, core->cfg.wrap_presence};
+    CFDataRef data = NULL;
+    if (kf_read(core, label, KF_META, &data) == 0 && data != NULL) {
+        ref_meta parsed;
+        if (ref_meta_parse((const char *)CFDataGetBytePtr(data), (size_t)CFDataGetLength(data),
+                           &parsed))
+            meta = parsed;
+    }
+    if (data != NULL)
+        CFRelease(data);
+    return meta;
+}
+
+bool kf_absent(int rc) { return rc == -ENOENT; }
