@@ -662,6 +662,10 @@ OSStatus SecItemAdd(CFDictionaryRef attributes, CFTypeRef *result) {
     call.cls = (int)cls;
     call.flags = q.has_ac ? q.ac_flags : 0;
     call.in_size = q.data_len;
+    /* Journaled so that PC3 (never both in one add) is visible on every
+     * keychain, including the file-based one where -50 has two causes. */
+    if (q.accessible >= 0 && q.has_ac)
+        snprintf(call.detail, sizeof call.detail, "accessible+ac");
     int32_t status;
     if (!world_call_faulted(w, &call, &status)) {
         caller c = caller_of(w, &call);

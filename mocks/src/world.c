@@ -155,6 +155,10 @@ void world_advance(world *w, int64_t ms) {
         world_set_error(w, "the clock cannot go back (%lld ms)", (long long)ms);
         return;
     }
+    if (ms > WORLD_CLOCK_HORIZON_MS - w->now_ms) {
+        world_set_error(w, "the clock cannot pass %lld ms", (long long)WORLD_CLOCK_HORIZON_MS);
+        return;
+    }
     w->now_ms += ms;
     world_journal_event(w, "clock +%lldms", (long long)ms);
 }

@@ -64,7 +64,8 @@ static bool copy_str(char *dst, size_t cap, const char *src) {
 }
 
 ref_core *ref_core_new(const ref_config *cfg) {
-    if (cfg == NULL || cfg->app == NULL || cfg->app[0] == '\0' || cfg->cache_ttl_ms < 0)
+    if (cfg == NULL || cfg->app == NULL || cfg->app[0] == '\0' || cfg->cache_ttl_ms < 0 ||
+        cfg->cache_ttl_ms > REF_TTL_MAX_MS)
         return NULL;
     ref_core *core = calloc(1, sizeof *core);
     if (core == NULL)

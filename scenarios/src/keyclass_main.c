@@ -1,70 +1,36 @@
 /* The keyclass command line: dispatches to one handler per subcommand. */
-#include "kcs/library.h"
-#include "kcs/version.h"
-
 #include <stdio.h>
 #include <string.h>
 
-#define USAGE_LINE "usage: keyclass [--help | --version] <command> [args...]"
+#include "kcs/cli.h"
+#include "kcs/version.h"
 
 static void print_help(FILE *out) {
-    fprintf(out,
-            USAGE_LINE "\n"
-                       "\n"
-                       "Deterministic test and fault-injection harness for keychain-backed\n"
-                       "macOS key storage.\n"
-                       "\n"
-                       "commands:\n"
-                       "  run [PATH...]   run scenario files or folders (default: scenarios)\n"
-                       "\n"
-                       "options:\n"
-                       "  --help          show this help and exit\n"
-                       "  --version       print the version and exit\n");
-}
-
-static int usage_error(const char *fmt, const char *arg) {
-    fprintf(stderr, "keyclass: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n" USAGE_LINE "\n");
-    return 2;
-}
-
-static int cmd_run(int argc, char **argv) {
-    kcs_file_list files = {0};
-    char err[512];
-    const char *default_paths[] = {"scenarios"};
-    int npaths = argc > 0 ? argc : 1;
-    const char *const *paths = argc > 0 ? (const char *const *)argv : default_paths;
-
-    for (int i = 0; i < npaths; i++) {
-        if (paths[i][0] == '-') {
-            kcs_file_list_free(&files);
-            return usage_error("run: unknown option '%s'", paths[i]);
-        }
-        if (kcs_library_collect(&files, paths[i], err, sizeof err) != 0) {
-            fprintf(stderr, "keyclass: %s\n", err);
-            kcs_file_list_free(&files);
-            return 2;
-        }
-    }
-    int rc = 0;
-    if (files.count == 0) {
-        printf("keyclass: no scenario files found; nothing to run\n");
-    } else {
-        /* The interpreter arrives with the scenario-engine issue; until then
-         * a scenario cannot pass, so it must not look like it did. */
-        for (size_t i = 0; i < files.count; i++)
-            fprintf(stderr, "%s:1: scenario engine not available in this build\n",
-                    files.paths[i]);
-        rc = 1;
-    }
-    kcs_file_list_free(&files);
-    return rc;
+    fputs(KCS_USAGE_LINE "\n"
+                         "\n"
+                         "Deterministic test and fault-injection harness for keychain-backed\n"
+                         "macOS key storage.\n"
+                         "\n"
+                         "commands:\n"
+                         "  run [PATH...]      run scenario files or folders (default: scenarios)\n"
+                         "      --mutant NAME  against a mutant of the reference core\n"
+                         "      --seed N       world seed (default 1)\n"
+                         "      --json FILE    results as JSON\n"
+                         "      --junit FILE   results as JUnit XML\n"
+                         "      --trace        print the whole journal of each failure\n"
+                         "      --quiet        print failures and the summary only\n"
+                         "  mutants [PATH...]  the mutation matrix (--list: the mutants; --json FILE)\n"
+                         "  errmap             the OSStatus -> result-code table (--mutant NAME)\n"
+                         "\n"
+                         "options:\n"
+                         "  --help             show this help and exit\n"
+                         "  --version          print the version and exit\n",
+          out);
 }
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, USAGE_LINE "\n");
+        fputs(KCS_USAGE_LINE "\n", stderr);
         return 2;
     }
     const char *cmd = argv[1];
@@ -77,6 +43,10 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (strcmp(cmd, "run") == 0)
-        return cmd_run(argc - 2, argv + 2);
-    return usage_error("unknown command '%s'", cmd);
+        return kcs_cli_run(argc - 2, argv + 2);
+    if (strcmp(cmd, "mutants") == 0)
+        return kcs_cli_mutants(argc - 2, argv + 2);
+    if (strcmp(cmd, "errmap") == 0)
+        return kcs_cli_errmap(argc - 2, argv + 2);
+    return kcs_cli_usage_error("unknown command '%s'", cmd);
 }

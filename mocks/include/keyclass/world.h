@@ -61,7 +61,11 @@ int64_t world_knob_value(const world *w, world_knob knob);
 
 /* Milliseconds since the world began (starts at 0). */
 int64_t world_now_ms(const world *w);
-/* Advances the clock; journaled as an event. ms must be >= 0. */
+/* The clock never passes 2^50 ms (35,000 years): so that now + any duration
+ * the core adds stays far from int64 overflow. */
+#define WORLD_CLOCK_HORIZON_MS ((int64_t)1 << 50)
+/* Advances the clock; journaled as an event. ms must be >= 0 and keep the
+ * clock within the horizon; otherwise nothing changes (world_last_error). */
 void world_advance(world *w, int64_t ms);
 
 /* ---- Device, keybag, login keychain ----------------------------------- */

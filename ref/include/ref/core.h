@@ -73,6 +73,8 @@ typedef void (*ref_observer_fn)(void *ctx, const ref_event *event);
 /* ---- Configuration ------------------------------------------------------- */
 
 #define REF_TTL_DEFAULT (-1) /* sign: the configuration's cache_ttl_ms */
+/* Longest TTL accepted (1000 days): now + TTL can never overflow. */
+#define REF_TTL_MAX_MS ((int64_t)1000 * 24 * 3600 * 1000)
 #define REF_DEFAULT_VENDOR "example"
 
 typedef struct {
@@ -102,7 +104,7 @@ size_t ref_config_key_dir(const ref_config *cfg, char *buf, size_t cap);
 size_t ref_config_key_path(const ref_config *cfg, const char *label, const char *ext, char *buf,
                            size_t cap);
 
-/* NULL if cfg is invalid (no app, a name too long, negative TTL). */
+/* NULL if cfg is invalid (no app, a name too long, a TTL < 0 or > REF_TTL_MAX_MS). */
 ref_core *ref_core_new(const ref_config *cfg);
 /* Zeroizes and frees the caches and releases every LAContext. */
 void ref_core_free(ref_core *core);

@@ -1,0 +1,112 @@
+/* Inspection helpers: where a process's key lives in the world, read only
+ * through world.h's inspection API (no prompt, no counted call, no journal
+ * entry). Shared by the expectations, the interpreter (signature checks) and
+ * the invariant checker. */
+#include "kcs_internal.h"
+
+#include "ref/ehw1.h"
+#include "ref/meta.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+bool kcs_key_path(const kcs_proc *p, const char *label, const char *ext, char *buf, size_t cap) {
+    size_t n = ref_config_key_path(&p->cfg, label, ext, buf, cap);
+    return n > 0 && n < cap;
+}
+
+bool kcs_find_item(const kcs_run *run, const kcs_proc *p, const char *label, world_item_view *out) {
+    if (p->cfg.access_group != NULL &&
+        world_item_find(run->w, WORLD_KEYCHAIN_DP, p->service, label, p->cfg.access_group, out))
+        return true;
+    return world_item_find(run->w, WORLD_KEYCHAIN_FILE, p->service, label, NULL, out);
+}
+
+int kcs_handle_blob(const kcs_run *run, const kcs_proc *p, const char *label, unsigned char *blob,
+                    size_t cap, size_t *len, const char **why) {
+    char path[KCS_PATH_MAX];
+    *len = 0;
+    if (!kcs_key_path(p, label, ".handle", path, sizeof path)) {
+        *why = "the key path is too long";
+        return -1;
+    }
+    size_t hl = 0;
+    const unsigned char *h = world_file_get(run->w, path, &hl);
+    if (h == NULL) {
+        *why = "no handle file";
+        return -1;
+    }
+    if (hl > cap) {
+        *why = "the handle file is too large";
+        return -1;
+    }
+    if (!ref_ehw1_is_wrapped(h, hl)) {
+        memcpy(blob, h, hl);
+        *len = hl;
+        return 0;
+    }
+    world_item_view v;
+    if (!kcs_find_item(run, p, label, &v)) {
+        *why = "no wrapping-key item in any keychain the process uses";
+        return -1;
+    }
+    if (v.data == NULL || v.data_len != REF_EHW1_KEY_LEN) {
+        *why = "the wrapping-key item does not hold 32 bytes";
+        return -1;
+    }
+    ref_ehw1_status st = ref_ehw1_open(v.data, h, hl, blob, cap, len);
+    if (st != REF_EHW1_OK) {
+        OPENSSL_cleanse(blob, cap);
+        *len = 0;
+        *why = "the handle does not decrypt with the keychain's wrapping key";
+        return -1;
+    }
+    return 0;
+}
+
+int kcs_se_key_of(const kcs_run *run, const kcs_proc *p, const char *label, world_se_key_view *out,
+                  const char **why) {
+    unsigned char blob[KCS_BLOB_MAX];
+    size_t bl = 0;
+    if (kcs_handle_blob(run, p, label, blob, sizeof blob, &bl, why) != 0)
+        return -1;
+    bool found = world_se_key_for_blob(run->w, blob, bl, out);
+    OPENSSL_cleanse(blob, sizeof blob);
+    if (!found || out->deleted) {
+        *why = "the handle names no existing Secure Enclave key";
+        return -1;
+    }
+    return 0;
+}
+
+bool kcs_key_needs_presence(const kcs_run *run, const kcs_proc *p, const char *label) {
+    world_item_view v;
+    if (kcs_find_item(run, p, label, &v) && v.has_access_control &&
+        (v.ac_flags & WORLD_AC_PRESENCE_MASK) != 0)
+        return true;
+    world_se_key_view k;
+    const char *why = NULL;
+    if (kcs_se_key_of(run, p, label, &k, &why) == 0 && k.has_access_control &&
+        (k.ac_flags & WORLD_AC_PRESENCE_MASK) != 0)
+        return true;
+    char path[KCS_PATH_MAX];
+    size_t ml = 0;
+    const unsigned char *m = NULL;
+    if (kcs_key_path(p, label, ".meta", path, sizeof path))
+        m = world_file_get(run->w, path, &ml);
+    ref_meta meta;
+    if (m != NULL && ref_meta_parse((const char *)m, ml, &meta) &&
+        (meta.auth != REF_AUTH_NONE || meta.wrapping_presence))
+        return true;
+    return false;
+}
+
+bool kcs_is_core_service(const kcs_run *run, const char *service) {
+    if (service == NULL)
+        return false;
+    for (size_t i = 0; i < run->sc->nprocs; i++)
+        if (run->procs[i].declared && strcmp(run->procs[i].service, service) == 0)
+            return true;
+    return false;
+}
