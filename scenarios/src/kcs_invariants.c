@@ -402,8 +402,13 @@ static int check_c1(kcs_run *run) {
                 continue;
             switch (e->kind) {
             case REF_EV_MIGRATION_CHECK:
-                mig = e->label;
+                /* A plan that writes nothing ends the migration at its
+                 * check: later evictions belong to the rest of the op. */
                 plan = e->detail;
+                mig = plan != NULL && (strcmp(plan, "none") == 0 ||
+                                       strcmp(plan, "skip-access-control") == 0)
+                          ? NULL
+                          : e->label;
                 break;
             case REF_EV_MIGRATION_WRITE:
             case REF_EV_OP_END:

@@ -360,6 +360,15 @@ static void c1_migration_evicts(void **state) {
     emit(REF_EV_LA_EVICT, "k2", NULL, 0, 0, false, 0); /* after the operation: fine */
     step_holds();
     open_step();
+    /* A check that decides not to write ends there: a sign failure's
+     * eviction later in the same operation is L1's business, not C1's. */
+    emit(REF_EV_MIGRATION_CHECK, "k1", "none", 0, 0, false, 0);
+    emit(REF_EV_MAPPED, "k1", "se_sign", LAErrorAuthenticationFailed, 3, true, 0);
+    emit(REF_EV_LA_EVICT, "k1", NULL, 0, 0, false, 0);
+    emit(REF_EV_MIGRATION_CHECK, "k2", "skip-access-control", 0, 0, false, 0);
+    emit(REF_EV_CACHE_EVICT, "k2", NULL, 0, 0, false, 0);
+    step_holds();
+    open_step();
     emit(REF_EV_MIGRATION_CHECK, "k1", "restore-evicting", 0, 0, false, 0);
     emit(REF_EV_LA_EVICT, "k1", NULL, 0, 0, false, 0);
     step_violates("C1", "the protection-class migration of 'k1' (plan restore-evicting) evicted "
