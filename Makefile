@@ -103,9 +103,13 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB_SCEN) $(LIB_REF) $(LIB_MOCKS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-# The main job: run the scenario library.
+# The main job: run the scenario library, then the mutation matrix. Both run
+# even when the first fails; the exit status says whether everything held.
 run: all
-	$(KEYCLASS) run scenarios
+	@rc=0; \
+	$(KEYCLASS) run scenarios --quiet --json $(BUILD)/run.json --junit $(BUILD)/run-junit.xml || rc=1; \
+	$(KEYCLASS) mutants scenarios --json $(BUILD)/mutants.json || rc=1; \
+	exit $$rc
 
 # Every CMocka binary, then the pytest suite against this build's binary.
 # pytest exits 5 when it collects nothing; that is a failure here too.

@@ -92,10 +92,21 @@ int kcs_cli_mutants(int argc, char **argv) {
         return 2;
     }
 
+    /* A scenario that fails on the clean core proves nothing about a mutant:
+     * it is reported once and never counted as a kill. */
+    bool *clean_pass = calloc(n ? n : 1, sizeof *clean_pass);
+    if (clean_pass == NULL) {
+        free(entries);
+        free(killed);
+        kcs_suite_free(&suite);
+        fprintf(stderr, "keyclass: out of memory\n");
+        return 2;
+    }
     size_t clean_failed = 0;
     for (size_t s = 0; s < n; s++) {
         char *failure = NULL;
-        if (!run_one(&suite, entries[s], seed, REF_MUTANTS_NONE, &failure)) {
+        clean_pass[s] = run_one(&suite, entries[s], seed, REF_MUTANTS_NONE, &failure);
+        if (!clean_pass[s]) {
             printf("CLEAN FAIL %s\n    %s\n", entry_name(&suite, entries[s]), failure);
             clean_failed++;
         }
@@ -108,6 +119,7 @@ int kcs_cli_mutants(int argc, char **argv) {
         size_t kills = 0;
         for (size_t s = 0; s < n; s++) {
             killed[(size_t)m * n + s] =
+                clean_pass[s] &&
                 !run_one(&suite, entries[s], seed, REF_MUTANT_BIT((ref_mutant)m), NULL);
             kills += killed[(size_t)m * n + s];
         }
@@ -169,6 +181,7 @@ int kcs_cli_mutants(int argc, char **argv) {
         }
     }
 
+    free(clean_pass);
     free(killed);
     free(entries);
     kcs_suite_free(&suite);
