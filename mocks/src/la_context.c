@@ -236,7 +236,10 @@ bool la_context_reusable(LAContextRef context, const world *w) {
     if (ctx == NULL || !ctx->authenticated || ctx->invalidated || !context_is_ours(ctx, w))
         return false;
     int64_t window = ctx->reuse_ms < reuse_cap_ms(w) ? ctx->reuse_ms : reuse_cap_ms(w);
-    return world_now_ms(w) - ctx->auth_ms <= window && world_lock_epoch(w) == ctx->auth_epoch;
+    if (world_knob_value(w, WORLD_KNOB_LA_REUSE_ENDS_AT_LOCK) &&
+        world_lock_epoch(w) != ctx->auth_epoch)
+        return false;
+    return world_now_ms(w) - ctx->auth_ms <= window;
 }
 
 bool la_context_invalidated(LAContextRef context) {

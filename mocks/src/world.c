@@ -41,9 +41,16 @@ static const knob_info knob_table[WORLD_KNOB_COUNT] = {
     [WORLD_KNOB_SE_AVAILABLE] = {"se_available", 1,
                                  "the Secure Enclave exists (0 models a Mac without one: "
                                  "SEIsAvailable false, every SE call errSecNotAvailable)"},
-    [WORLD_KNOB_LA_MAX_REUSE_MS] = {"la_max_reuse", 300000,
-                                    "cap on an LAContext's reuse duration "
-                                    "(LATouchIDAuthenticationMaximumAllowableReuseDuration, 300 s)"},
+    [WORLD_KNOB_LA_MAX_REUSE_MS] =
+        {"la_max_reuse", 300000,
+         "cap on an LAContext's reuse duration "
+         "(LATouchIDAuthenticationMaximumAllowableReuseDuration, 300 s)"},
+    [WORLD_KNOB_LA_REUSE_ENDS_AT_LOCK] =
+        {"la_reuse_ends_at_lock", 1,
+         "a device lock ends every LAContext's reuse window (the authentication it carries was "
+         "given to an unlocked session; undocumented by Apple, so the conservative choice): a "
+         "context registered before the lock makes every later presence step prompt until it "
+         "expires"},
 };
 
 int world_knob_from_name(const char *name) {

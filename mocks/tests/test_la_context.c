@@ -392,6 +392,18 @@ static void a_device_lock_ends_the_reuse_window(void **state) {
     assert_no_cf_leak(f);
 }
 
+static void knob_la_reuse_ends_at_lock_off_keeps_the_window(void **state) {
+    fixture *f = *state;
+    world_set_knob(f->w, WORLD_KNOB_LA_REUSE_ENDS_AT_LOCK, 0);
+    LAContextRef ctx = NULL;
+    assert_int_equal(evaluate_new(f, &ctx), 0);
+    assert_int_equal(world_device_lock(f->w), 0);
+    assert_int_equal(world_device_unlock(f->w), 0);
+    assert_true(la_context_reusable(ctx, f->w)); /* the lock no longer matters */
+    CFRelease(ctx);
+    assert_no_cf_leak(f);
+}
+
 static void a_context_is_memory_of_its_process(void **state) {
     fixture *f = *state;
     LAContextRef ctx = NULL;
@@ -500,6 +512,7 @@ int main(void) {
         T(reuse_window_expires_with_the_clock),
         T(a_zero_window_covers_only_the_instant_of_approval),
         T(a_device_lock_ends_the_reuse_window),
+        T(knob_la_reuse_ends_at_lock_off_keeps_the_window),
         T(a_context_is_memory_of_its_process),
         T(an_injected_status_is_returned_without_a_prompt),
         T(a_fault_can_target_one_process),

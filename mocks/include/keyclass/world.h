@@ -46,6 +46,7 @@ typedef enum {
     WORLD_KNOB_SE_WHEN_UNLOCKED_UNUSABLE_LOCKED,   /* default 1 */
     WORLD_KNOB_SE_AVAILABLE,                       /* default 1 */
     WORLD_KNOB_LA_MAX_REUSE_MS,                    /* default 300000 */
+    WORLD_KNOB_LA_REUSE_ENDS_AT_LOCK,              /* default 1 */
     WORLD_KNOB_COUNT
 } world_knob;
 
