@@ -495,6 +495,7 @@ static void test_knobs_names_and_defaults(void **state) {
         {"se_when_unlocked_unusable_while_locked", WORLD_KNOB_SE_WHEN_UNLOCKED_UNUSABLE_LOCKED, 1},
         {"se_available", WORLD_KNOB_SE_AVAILABLE, 1},
         {"la_max_reuse", WORLD_KNOB_LA_MAX_REUSE_MS, 300000},
+        {"la_reuse_ends_at_lock", WORLD_KNOB_LA_REUSE_ENDS_AT_LOCK, 1},
     };
     assert_int_equal(sizeof table / sizeof table[0], WORLD_KNOB_COUNT);
     world *w = world_new(0);
