@@ -26,7 +26,9 @@ bool cache_init(ref_core *core) {
     memset(arena, 0, len);
     core->arena = arena;
     core->arena_len = len;
-    core->arena_locked = mlock(arena, len) == 0; /* best effort (RLIMIT_MEMLOCK) */
+    /* Best effort (RLIMIT_MEMLOCK); a core with TTL 0 never stores a key, so
+     * its arena is not worth two system calls. */
+    core->arena_locked = core->cfg.cache_ttl_ms > 0 && mlock(arena, len) == 0;
     for (size_t i = 0; i < CORE_CACHE_SLOTS; i++) {
         core->wk[i].used = false;
         core->wk[i].key = core->arena + i * CORE_WK_LEN;

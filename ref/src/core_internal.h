@@ -8,6 +8,7 @@
  *   keychain.c  bridge keychain store / load / delete / rename with routing
  *               and every fallback
  *   keyfiles.c  key files through keyclass/files.h
+ *   recovery.c  what an interrupted generate, rename or delete left behind
  *   unwrap.c    decrypt-with-cached-key and the protection-class migration
  *   signer.c    sign with presence none / strict / cached
  *   lifecycle.c generate, load, pubkey, rename, delete
@@ -32,6 +33,9 @@
 #define CORE_DETAIL_MAX 384
 #define CORE_CACHE_SLOTS 64
 #define CORE_WK_LEN 32
+/* An item's tag: "EHW1 " + the handle's nonce in hex + " " + the key directory. */
+#define CORE_TAG_PREFIX "EHW1 "
+#define CORE_TAG_MAX (sizeof CORE_TAG_PREFIX - 1 + 2 * REF_EHW1_NONCE_LEN + 1 + CORE_DIR_MAX + 1)
 
 typedef struct {
     bool used;
@@ -180,11 +184,12 @@ typedef struct {
 } kc_loaded;
 
 /* Upsert of the wrapping key (domain.md §6 keychain_store): evicts both caches
- * of the label first (C2), then pre-delete + add with every fallback.
- * *presence_out: whether the item ended up presence-protected. Returns a
- * bridge code (detail recorded on failure). */
+ * of the label first (C2), then pre-delete + add with every fallback. tag
+ * (kSecAttrLabel, see kc_tag) may be NULL. *presence_out: whether the item
+ * ended up presence-protected. Returns a bridge code (detail recorded on
+ * failure). */
 int kc_store(ref_core *core, const char *label, const unsigned char key[CORE_WK_LEN],
-             bool want_presence, bool *presence_out);
+             const char *tag, bool want_presence, bool *presence_out);
 /* keychain_load: DP first with a group, then the file-based keychain. ctx may
  * be NULL. On OK fills *out (caller cleanses out->key). */
 int kc_load(ref_core *core, const char *label, LAContextRef ctx, kc_loaded *out);
@@ -193,6 +198,25 @@ int kc_delete(ref_core *core, const char *label);
 /* Is there an item for label in any keychain the core could use? Attributes
  * only: no ACL dialog, no presence prompt. Returns a bridge code. */
 int kc_exists(ref_core *core, const char *label, bool *exists);
+/* kc_exists that also reports where the item is and its tag ("" if it has
+ * none; tag may be NULL). */
+int kc_lookup(ref_core *core, const char *label, bool *exists, kc_kind *where, char *tag,
+              size_t tag_cap);
+/* The tag a wrapping-key item carries in kSecAttrLabel: it names the handle
+ * the key opens (by the EHW1 nonce, which the handle file holds in clear) and
+ * the key directory, so that an item stranded under another label by an
+ * interrupted rename can be matched to its handle without reading any secret
+ * (ref/README.md "Crash safety"). Returns the length, 0 if cap is too small. */
+size_t kc_tag(const ref_core *core, const unsigned char nonce[REF_EHW1_NONCE_LEN], char *buf,
+              size_t cap);
+/* The tag of a wrapped handle's item; false for a legacy plaintext handle. */
+bool kc_tag_of_handle(const ref_core *core, const unsigned char *handle, size_t len, char *buf,
+                      size_t cap);
+/* The account of an item of the service carrying `tag` (attributes only, DP
+ * first with a group). Best effort, records nothing: false when none is found
+ * or a keychain answers anything but an item or "not found". */
+bool kc_find_tagged(ref_core *core, const char *tag, kc_kind *where, char *account,
+                    size_t account_cap);
 /* Moves the item's account from old to new in place (SecItemUpdate) in every
  * keychain that has one. *moved: whether any item moved. */
 int kc_rename(ref_core *core, const char *old_label, const char *new_label, bool *moved);
@@ -202,6 +226,8 @@ OSStatus kc_update_class(ref_core *core, kc_kind kind, const char *label, const 
 OSStatus kc_raw_delete(ref_core *core, kc_kind kind, const char *label);
 OSStatus kc_raw_add(ref_core *core, kc_kind kind, const char *label,
                     const unsigned char key[CORE_WK_LEN], bool presence);
+/* One in-place account update in one keychain (recovery): no mapping. */
+OSStatus kc_raw_rename(ref_core *core, kc_kind kind, const char *old_label, const char *new_label);
 /* The kSecAttrAccessible value wrapping keys are stored with ("cku"). */
 CFStringRef kc_target_class(const ref_core *core);
 /* "AfterFirstUnlockThisDeviceOnly" for "cku"; the value itself if unknown. */
@@ -212,6 +238,10 @@ const char *kc_class_name(const char *value);
 #define KF_HANDLE ".handle"
 #define KF_PUB ".pub"
 #define KF_META ".meta"
+/* A delete's commit point: the handle renamed to <label>.deleted. A label with
+ * a tombstone and no handle is deleted; what is left is debris that the next
+ * delete removes (SE key included) and the next generate reuses. */
+#define KF_DELETED ".deleted"
 
 size_t kf_path(const ref_core *core, const char *label, const char *ext, char *buf, size_t cap);
 /* 0, -ENOENT or another negative errno; *out +1. */
@@ -219,6 +249,12 @@ int kf_read(ref_core *core, const char *label, const char *ext, CFDataRef *out);
 int kf_write(ref_core *core, const char *label, const char *ext, const void *data, size_t len);
 bool kf_exists(ref_core *core, const char *label, const char *ext);
 int kf_rename(ref_core *core, const char *old_label, const char *new_label, const char *ext);
+/* <label><from_ext> -> <label><to_ext>. */
+int kf_rename_ext(ref_core *core, const char *label, const char *from_ext, const char *to_ext);
+/* Every file of the key directory (+1 CFArray of CFString paths). */
+int kf_list(ref_core *core, CFArrayRef *paths);
+/* If path is "<key dir><label>.handle" with a valid label: the label. */
+bool kf_handle_label(const ref_core *core, const char *path, char *label, size_t cap);
 int kf_unlink(ref_core *core, const char *label, const char *ext);
 /* Is a kf_* status "no such file"? */
 bool kf_absent(int rc);
@@ -251,5 +287,25 @@ ref_error unwrap_handle(ref_core *core, const char *label, CFDataRef handle,
 /* After a failed load of label with a transient code: what a flow that
  * cleans up does (the clean core: nothing, D2). */
 void unwrap_after_transient_failure(ref_core *core, const char *label, int code);
+
+/* ---- recovery.c ------------------------------------------------------------------------ */
+
+/* Load path: label's wrapped handle has no item under label in any keychain.
+ * If the item its tag names sits under another label that has no handle (a
+ * rename interrupted between the handle move and the item update), move it to
+ * label in place (roll the rename forward). True if it moved. Never deletes. */
+bool recover_stranded_item(ref_core *core, const char *label, const unsigned char *handle,
+                           size_t len);
+
+typedef enum {
+    ORPHAN_DEBRIS,  /* left by an interrupted generate: no handle anywhere names it */
+    ORPHAN_MOVED,   /* it belonged to a renamed key's handle: moved there, label free */
+    ORPHAN_FOREIGN, /* untagged, another directory's, or unprovable: not ours to touch */
+} orphan_kind;
+
+/* Generate path: label has no handle and no tombstone, but an item (in
+ * `where`, with `tag`). Decides what the item is; for ORPHAN_MOVED it has
+ * already been moved to the handle that names it. Never deletes. */
+orphan_kind classify_orphan_item(ref_core *core, const char *label, kc_kind where, const char *tag);
 
 #endif

@@ -1,5 +1,7 @@
 /* The bridge keychain: store (upsert with fallbacks), load (DP then file),
- * delete (sweep), exists, rename, and the raw calls the migration uses.
+ * delete (sweep), exists, rename, the raw calls the migration and crash
+ * recovery use, and the items' tags (kSecAttrLabel: which handle an item
+ * opens, for recovery.c).
  *
  * Routing: with an access group the data-protection keychain
  * (kSecUseDataProtectionKeychain + kSecAttrAccessGroup) first, always the
@@ -89,7 +91,8 @@ static CFMutableDictionaryRef new_query(const ref_core *core, kc_kind kind, cons
         return NULL;
     CFDictionarySetValue(q, kSecClass, kSecClassGenericPassword);
     set_cstr(q, kSecAttrService, core->service);
-    set_cstr(q, kSecAttrAccount, label);
+    if (label != NULL) /* NULL: every account of the service (a lookup by tag) */
+        set_cstr(q, kSecAttrAccount, label);
     if (kind == KC_DP) {
         CFDictionarySetValue(q, kSecUseDataProtectionKeychain, kCFBooleanTrue);
         if (has_group(core))
@@ -155,6 +158,7 @@ OSStatus kc_raw_delete(ref_core *core, kc_kind kind, const char *label) {
 typedef struct {
     const unsigned char *key;
     bool presence;
+    const char *tag; /* kSecAttrLabel (the handle's tag), or NULL */
 } add_arg;
 
 static OSStatus add_body(ref_core *core, CFMutableDictionaryRef q, void *arg) {
@@ -164,6 +168,8 @@ static OSStatus add_body(ref_core *core, CFMutableDictionaryRef q, void *arg) {
         return errSecAllocate;
     CFDictionarySetValue(q, kSecValueData, data);
     CFRelease(data);
+    if (a->tag != NULL)
+        set_cstr(q, kSecAttrLabel, a->tag);
     if (a->presence) {
         /* Presence: an access control, and never kSecAttrAccessible with it (PC3). */
         CFErrorRef error = NULL;
@@ -185,10 +191,15 @@ static OSStatus add_body(ref_core *core, CFMutableDictionaryRef q, void *arg) {
     return SecItemAdd(q, NULL);
 }
 
+static OSStatus tagged_add(ref_core *core, kc_kind kind, const char *label,
+                           const unsigned char key[CORE_WK_LEN], bool presence, const char *tag) {
+    add_arg a = {key, presence, tag};
+    return kc_run(core, kind, label, true, add_body, &a);
+}
+
 OSStatus kc_raw_add(ref_core *core, kc_kind kind, const char *label,
                     const unsigned char key[CORE_WK_LEN], bool presence) {
-    add_arg a = {key, presence};
-    return kc_run(core, kind, label, true, add_body, &a);
+    return tagged_add(core, kind, label, key, presence, NULL);
 }
 
 typedef struct {
@@ -244,7 +255,7 @@ static bool store_fallback(const ref_core *core, kc_kind kind, bool presence, OS
 }
 
 int kc_store(ref_core *core, const char *label, const unsigned char key[CORE_WK_LEN],
-             bool want_presence, bool *presence_out) {
+             const char *tag, bool want_presence, bool *presence_out) {
     cache_evict(core, label); /* the key bytes change: both caches go (C2) */
     kc_kind kind = has_group(core) ? KC_DP : KC_FILE;
     bool presence = want_presence;
@@ -257,7 +268,7 @@ int kc_store(ref_core *core, const char *label, const unsigned char key[CORE_WK_
             (void)kc_raw_delete(core, kind, label); /* upsert: status ignored */
             predeleted[kind] = true;
         }
-        st = kc_raw_add(core, kind, label, key, presence);
+        st = tagged_add(core, kind, label, key, presence, tag);
         kc_kind next_kind = kind;
         bool next_presence = presence;
         if (st == errSecSuccess ||
@@ -433,31 +444,95 @@ int kc_delete(ref_core *core, const char *label) {
     return code;
 }
 
-/* ---- exists / rename --------------------------------------------------------------------- */
+/* ---- tags ------------------------------------------------------------------------------ */
+
+static const char tag_prefix[] = CORE_TAG_PREFIX;
+
+size_t kc_tag(const ref_core *core, const unsigned char nonce[REF_EHW1_NONCE_LEN], char *buf,
+              size_t cap) {
+    static const char hex[] = "0123456789abcdef";
+    size_t need = sizeof tag_prefix - 1 + 2 * REF_EHW1_NONCE_LEN + 1 + strlen(core->key_dir);
+    if (cap <= need) {
+        if (cap > 0)
+            buf[0] = '\0';
+        return 0;
+    }
+    size_t o = 0;
+    memcpy(buf, tag_prefix, sizeof tag_prefix - 1);
+    o += sizeof tag_prefix - 1;
+    for (size_t i = 0; i < REF_EHW1_NONCE_LEN; i++) {
+        buf[o++] = hex[nonce[i] >> 4];
+        buf[o++] = hex[nonce[i] & 15];
+    }
+    buf[o++] = ' ';
+    memcpy(buf + o, core->key_dir, strlen(core->key_dir) + 1);
+    return need;
+}
+
+bool kc_tag_of_handle(const ref_core *core, const unsigned char *handle, size_t len, char *buf,
+                      size_t cap) {
+    if (!ref_ehw1_is_wrapped(handle, len) || len < REF_EHW1_OVERHEAD)
+        return false;
+    /* The nonce follows the magic. */
+    return kc_tag(core, handle + REF_EHW1_MAGIC_LEN, buf, cap) > 0;
+}
+
+/* ---- exists / lookup / find by tag / rename ---------------------------------------------- */
+
+typedef struct {
+    char *tag; /* out: the item's kSecAttrLabel ("" if none); may be NULL */
+    size_t tag_cap;
+    char *account; /* out: the item's account; may be NULL */
+    size_t account_cap;
+    const char *match_tag; /* query by this kSecAttrLabel; may be NULL */
+} attrs_arg;
+
+static void copy_attr(CFDictionaryRef attrs, CFStringRef key, char *out, size_t cap) {
+    if (out == NULL || cap == 0)
+        return;
+    out[0] = '\0';
+    const void *v = CFDictionaryGetValue(attrs, key);
+    if (v != NULL && CFGetTypeID(v) == CFStringGetTypeID() &&
+        !CFStringGetCString((CFStringRef)v, out, (CFIndex)cap, kCFStringEncodingUTF8))
+        out[0] = '\0';
+}
 
 static OSStatus attrs_body(ref_core *core, CFMutableDictionaryRef q, void *arg) {
     (void)core;
-    (void)arg;
+    attrs_arg *a = arg;
     CFDictionarySetValue(q, kSecReturnAttributes, kCFBooleanTrue);
     CFDictionarySetValue(q, kSecMatchLimit, kSecMatchLimitOne);
+    if (a != NULL && a->match_tag != NULL)
+        set_cstr(q, kSecAttrLabel, a->match_tag);
     CFTypeRef result = NULL;
     OSStatus st = SecItemCopyMatching(q, &result);
+    if (st == errSecSuccess && a != NULL && result != NULL &&
+        CFGetTypeID(result) == CFDictionaryGetTypeID()) {
+        copy_attr(result, kSecAttrLabel, a->tag, a->tag_cap);
+        copy_attr(result, kSecAttrAccount, a->account, a->account_cap);
+    }
     if (result != NULL)
         CFRelease(result);
     return st;
 }
 
-int kc_exists(ref_core *core, const char *label, bool *exists) {
+int kc_lookup(ref_core *core, const char *label, bool *exists, kc_kind *where, char *tag,
+              size_t tag_cap) {
     *exists = false;
+    if (tag != NULL && tag_cap > 0)
+        tag[0] = '\0';
     kc_kind kinds[2];
     size_t n = 0;
     if (has_group(core))
         kinds[n++] = KC_DP;
     kinds[n++] = KC_FILE;
+    attrs_arg a = {tag, tag_cap, NULL, 0, NULL};
     for (size_t i = 0; i < n; i++) {
-        OSStatus st = kc_run(core, kinds[i], label, false, attrs_body, NULL);
+        OSStatus st = kc_run(core, kinds[i], label, false, attrs_body, &a);
         if (st == errSecSuccess) {
             *exists = true;
+            if (where != NULL)
+                *where = kinds[i];
             return REF_BRIDGE_OK;
         }
         if (st == errSecItemNotFound || (kinds[i] == KC_DP && st == errSecMissingEntitlement))
@@ -475,6 +550,35 @@ int kc_exists(ref_core *core, const char *label, bool *exists) {
     return REF_BRIDGE_OK;
 }
 
+int kc_exists(ref_core *core, const char *label, bool *exists) {
+    return kc_lookup(core, label, exists, NULL, NULL, 0);
+}
+
+bool kc_find_tagged(ref_core *core, const char *tag, kc_kind *where, char *account,
+                    size_t account_cap) {
+    kc_kind kinds[2];
+    size_t n = 0;
+    if (has_group(core))
+        kinds[n++] = KC_DP;
+    kinds[n++] = KC_FILE;
+    if (account_cap == 0)
+        return false;
+    account[0] = '\0';
+    attrs_arg a = {NULL, 0, account, account_cap, tag};
+    for (size_t i = 0; i < n; i++) {
+        OSStatus st = kc_run(core, kinds[i], NULL, false, attrs_body, &a);
+        if (st == errSecSuccess && account[0] != '\0') {
+            *where = kinds[i];
+            return true;
+        }
+        if (st == errSecItemNotFound || st == errSecSuccess ||
+            (kinds[i] == KC_DP && st == errSecMissingEntitlement))
+            continue;
+        return false; /* best effort: any other answer ends the search */
+    }
+    return false;
+}
+
 static OSStatus rename_body(ref_core *core, CFMutableDictionaryRef q, void *arg) {
     (void)core;
     const char *new_label = arg;
@@ -486,6 +590,10 @@ static OSStatus rename_body(ref_core *core, CFMutableDictionaryRef q, void *arg)
     OSStatus st = SecItemUpdate(q, attrs);
     CFRelease(attrs);
     return st;
+}
+
+OSStatus kc_raw_rename(ref_core *core, kc_kind kind, const char *old_label, const char *new_label) {
+    return kc_run(core, kind, old_label, false, rename_body, (void *)new_label);
 }
 
 int kc_rename(ref_core *core, const char *old_label, const char *new_label, bool *moved) {

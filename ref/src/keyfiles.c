@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 size_t kf_path(const ref_core *core, const char *label, const char *ext, char *buf, size_t cap) {
     int n = snprintf(buf, cap, "%s%s%s", core->key_dir, label, ext);
@@ -45,6 +46,26 @@ int kf_rename(ref_core *core, const char *old_label, const char *new_label, cons
         kf_path(core, new_label, ext, to, sizeof to) == 0)
         return -1;
     return kc_file_rename(from, to);
+}
+
+int kf_rename_ext(ref_core *core, const char *label, const char *from_ext, const char *to_ext) {
+    char from[CORE_PATH_MAX], to[CORE_PATH_MAX];
+    if (kf_path(core, label, from_ext, from, sizeof from) == 0 ||
+        kf_path(core, label, to_ext, to, sizeof to) == 0)
+        return -1;
+    return kc_file_rename(from, to);
+}
+
+int kf_list(ref_core *core, CFArrayRef *paths) { return kc_file_list(core->key_dir, paths); }
+
+bool kf_handle_label(const ref_core *core, const char *path, char *label, size_t cap) {
+    size_t dl = strlen(core->key_dir), pl = strlen(path), el = strlen(KF_HANDLE);
+    if (pl <= dl + el || strncmp(path, core->key_dir, dl) != 0 ||
+        strcmp(path + pl - el, KF_HANDLE) != 0 || pl - dl - el >= cap)
+        return false;
+    memcpy(label, path + dl, pl - dl - el);
+    label[pl - dl - el] = '\0';
+    return ref_label_valid(label);
 }
 
 int kf_unlink(ref_core *core, const char *label, const char *ext) {

@@ -76,21 +76,33 @@ static ref_error upstream_duplicate_check(ref_core *core, const char *label) {
     return REF_OK;
 }
 
-/* Any file or keychain item of the label makes it a duplicate (ours). */
-static ref_error duplicate_check(ref_core *core, const char *label) {
+/* A key (a handle file) or a keychain item that is not provably debris makes
+ * the label a duplicate (ours; ref/README.md "Crash safety"). What an
+ * interrupted operation left behind does not: .pub / .meta without a handle,
+ * a deleted key's tombstone and its item, an item that an interrupted
+ * generate stored before it could write the handle. An item that an
+ * interrupted rename left under this label is moved to its handle first.
+ * *tombstone: the label has a deleted key's tombstone (removed after the
+ * commit). */
+static ref_error duplicate_check(ref_core *core, const char *label, bool *tombstone) {
+    *tombstone = false;
     if (core_mut(core, REF_MUT_LATENT_GENERATE_OVERWRITES_WRAPPED))
         return upstream_duplicate_check(core, label);
-    static const char *const exts[] = {KF_HANDLE, KF_PUB, KF_META};
-    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
-        if (kf_exists(core, label, exts[i]))
-            return core_fail(core, REF_ERR_DUPLICATE_LABEL, "the file %s%s exists", label, exts[i]);
+    if (kf_exists(core, label, KF_HANDLE))
+        return core_fail(core, REF_ERR_DUPLICATE_LABEL, "the file %s%s exists", label, KF_HANDLE);
+    *tombstone = kf_exists(core, label, KF_DELETED);
     bool exists = false;
-    int code = kc_exists(core, label, &exists);
+    kc_kind where = KC_FILE;
+    char tag[CORE_TAG_MAX];
+    int code = kc_lookup(core, label, &exists, &where, tag, sizeof tag);
     if (code != REF_BRIDGE_OK)
         return ref_errmap_error(code);
-    if (exists)
-        return core_fail(core, REF_ERR_DUPLICATE_LABEL, "a keychain item for it exists");
-    return REF_OK;
+    if (!exists || *tombstone)
+        return REF_OK;
+    if (classify_orphan_item(core, label, where, tag) != ORPHAN_FOREIGN)
+        return REF_OK; /* debris (replaced by the store's upsert), or moved away */
+    return core_fail(core, REF_ERR_DUPLICATE_LABEL,
+                     "a keychain item for it exists (no handle file names it)");
 }
 
 typedef enum {
@@ -124,7 +136,8 @@ static ref_error generate(ref_core *core, const char *label, ref_auth auth, ref_
         presence = REF_PRESENCE_NONE;
     if (ref_auth_name(auth) == NULL || ref_presence_name(presence) == NULL)
         return core_fail(core, REF_ERR_KEY_OPERATION, "unknown auth policy or presence mode");
-    ref_error err = duplicate_check(core, label);
+    bool tombstone = false;
+    ref_error err = duplicate_check(core, label, &tombstone);
     if (err != REF_OK)
         return err;
     if (!SEIsAvailable())
@@ -194,16 +207,22 @@ static ref_error generate(ref_core *core, const char *label, ref_auth auth, ref_
         goto fail;
     }
 
-    /* 3. Store the wrapping key (evicts both caches of the label, C2). */
+    /* 3. Store the wrapping key (evicts both caches of the label, C2), tagged
+     * with the handle's nonce. An item an interrupted operation left under the
+     * label is debris (duplicate_check): the upsert replaces it. */
     bool presence_stored = false;
-    code = kc_store(core, label, key, core->cfg.wrap_presence, &presence_stored);
+    char tag[CORE_TAG_MAX];
+    code = kc_store(core, label, key, kc_tag(core, nonce, tag, sizeof tag) > 0 ? tag : NULL,
+                    core->cfg.wrap_presence, &presence_stored);
     if (code != REF_BRIDGE_OK) {
         err = ref_errmap_error(code);
         goto fail;
     }
     stage = GEN_STORED;
 
-    /* 4. Files, each atomic; the handle last: it is what makes the key exist. */
+    /* 4. Files, each atomic; the handle last: it is what makes the key exist
+     * (the commit point; .pub / .meta left over from an interrupted operation
+     * are simply replaced). */
     ref_meta meta = {auth, presence, presence_stored};
     char meta_text[REF_META_MAX];
     size_t meta_len = ref_meta_format(&meta, meta_text, sizeof meta_text);
@@ -226,6 +245,8 @@ static ref_error generate(ref_core *core, const char *label, ref_auth auth, ref_
                         rc);
         goto fail;
     }
+    if (tombstone)
+        (void)kf_unlink(core, label, KF_DELETED); /* a deleted key's leftover; best effort */
     err = REF_OK;
     goto done;
 
@@ -355,8 +376,13 @@ static ref_error rename_key(ref_core *core, const char *old_label, const char *n
     CFRelease(handle);
     if (strcmp(old_label, new_label) == 0)
         return core_fail(core, REF_ERR_DUPLICATE_LABEL, "old and new label are the same");
+    /* The new label must hold no key: no handle, no item. A .pub / .meta there
+     * without a handle is what an interrupted rename moved ahead of its handle
+     * (ref/README.md "Crash safety"): the moves below replace it. All three
+     * files are still looked at, in this order, as before (scenarios index
+     * rename's calls), but only the handle blocks. */
     for (size_t i = 0; i < RENAME_FILES; i++)
-        if (kf_exists(core, new_label, rename_order[i]))
+        if (kf_exists(core, new_label, rename_order[i]) && strcmp(rename_order[i], KF_HANDLE) == 0)
             return core_fail(core, REF_ERR_DUPLICATE_LABEL, "the file %s%s exists", new_label,
                              rename_order[i]);
     bool exists = false;
@@ -404,11 +430,50 @@ ref_error ref_core_rename(ref_core *core, const char *old_label, const char *new
 
 /* ---- delete ---------------------------------------------------------------------------- */
 
+/* The handle, or (when there is none) a deleted key's tombstone: an earlier
+ * delete that committed and was interrupted. */
+static ref_error read_handle_or_tombstone(ref_core *core, const char *label, CFDataRef *handle,
+                                          bool *committed) {
+    *committed = false;
+    int rc = kf_read(core, label, KF_HANDLE, handle);
+    if (rc == 0 && *handle != NULL)
+        return REF_OK;
+    if (*handle != NULL) {
+        CFRelease(*handle);
+        *handle = NULL;
+    }
+    if (!kf_absent(rc))
+        return core_fail_code(core, REF_BRIDGE_LOAD, "reading the handle file failed (%d)", rc);
+    rc = kf_read(core, label, KF_DELETED, handle);
+    if (rc == 0 && *handle != NULL) {
+        *committed = true;
+        return REF_OK;
+    }
+    if (*handle != NULL) {
+        CFRelease(*handle);
+        *handle = NULL;
+    }
+    if (kf_absent(rc))
+        return core_fail(core, REF_ERR_KEY_NOT_FOUND, NULL);
+    return core_fail_code(core, REF_BRIDGE_LOAD, "reading the tombstone %s%s failed (%d)", label,
+                          KF_DELETED, rc);
+}
+
+/* A step after this call's commit failed: put the handle back, so that the
+ * key is where it was (possibly without its SE key) and a retry completes. */
+static ref_error delete_undo(ref_core *core, const char *label, bool committed_here,
+                             ref_error err) {
+    if (committed_here)
+        (void)kf_rename_ext(core, label, KF_DELETED, KF_HANDLE);
+    return err;
+}
+
 static ref_error delete_key(ref_core *core, const char *label) {
     if (!ref_label_valid(label))
         return core_fail(core, REF_ERR_INVALID_LABEL, NULL);
     CFDataRef handle = NULL;
-    ref_error err = read_handle(core, label, &handle);
+    bool committed = false;
+    ref_error err = read_handle_or_tombstone(core, label, &handle, &committed);
     if (err != REF_OK)
         return err;
     unwrap_opts opts = {NULL, false, true};
@@ -433,6 +498,21 @@ static ref_error delete_key(ref_core *core, const char *label) {
         plain.bytes = NULL;
         plain.len = 0;
     }
+    /* The commit point: the handle becomes the tombstone in one atomic rename.
+     * From here the label holds no key; an interruption leaves debris that the
+     * next delete removes (through the tombstone, SE key included) and that
+     * the next generate reuses. A failure (not a crash) below moves the handle
+     * back, so that a failed delete keeps the handle and a retry completes. */
+    bool committed_here = false;
+    if (!committed) {
+        int rc = kf_rename_ext(core, label, KF_HANDLE, KF_DELETED);
+        if (rc != 0) {
+            plain_free(&plain);
+            return core_fail(core, REF_ERR_KEY_OPERATION, "renaming %s%s to %s%s failed (%d)",
+                             label, KF_HANDLE, label, KF_DELETED, rc);
+        }
+        committed_here = true;
+    }
     if (plain.bytes != NULL) {
         CFDataRef blob = CFDataCreate(NULL, plain.bytes, (CFIndex)plain.len);
         plain_free(&plain);
@@ -441,19 +521,22 @@ static ref_error delete_key(ref_core *core, const char *label) {
             CFRelease(blob);
         core_note_status(core, st);
         if (st != errSecSuccess && st != errSecItemNotFound)
-            return core_fail_code(core, REF_BRIDGE_DELETE, "SE key delete returned %d (%s)",
-                                  (int)st, status_text(st));
+            return delete_undo(core, label, committed_here,
+                               core_fail_code(core, REF_BRIDGE_DELETE,
+                                              "SE key delete returned %d (%s)", (int)st,
+                                              status_text(st)));
     }
     int code = kc_delete(core, label);
     if (code != REF_BRIDGE_OK)
-        return ref_errmap_error(code);
-    /* The handle last, so that an interrupted delete can be retried. */
-    static const char *const order[] = {KF_PUB, KF_META, KF_HANDLE};
+        return delete_undo(core, label, committed_here, ref_errmap_error(code));
+    /* The tombstone last, so that an interrupted delete can be retried. */
+    static const char *const order[] = {KF_PUB, KF_META, KF_DELETED};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
         int rc = kf_unlink(core, label, order[i]);
         if (rc != 0 && !kf_absent(rc))
-            return core_fail(core, REF_ERR_KEY_OPERATION, "removing %s%s failed (%d)", label,
-                             order[i], rc);
+            return delete_undo(core, label, committed_here,
+                               core_fail(core, REF_ERR_KEY_OPERATION, "removing %s%s failed (%d)",
+                                         label, order[i], rc));
     }
     return REF_OK;
 }

@@ -82,7 +82,7 @@ static void migrate(ref_core *core, const char *label, const kc_loaded *l) {
         break;
     case MIG_RESTORE_EVICTING: {
         bool presence = false;
-        int code = kc_store(core, label, l->key, l->has_access_control, &presence);
+        int code = kc_store(core, label, l->key, NULL, l->has_access_control, &presence);
         st = code == REF_BRIDGE_OK ? errSecSuccess : core->op_status;
         break;
     }
@@ -130,6 +130,8 @@ ref_error unwrap_handle(ref_core *core, const char *label, CFDataRef handle,
         if (!from_cache) {
             kc_loaded l;
             int code = kc_load(core, label, opts->ctx, &l);
+            if (code == REF_BRIDGE_KEYCHAIN_NOT_FOUND && recover_stranded_item(core, label, h, hl))
+                code = kc_load(core, label, opts->ctx, &l); /* an interrupted rename, completed */
             if (code != REF_BRIDGE_OK) {
                 OPENSSL_cleanse(&l, sizeof l);
                 plain_free(out);
