@@ -17,7 +17,8 @@ ASAN_BUILD := $(BUILD)/asan
 WARNINGS := -std=c11 -Wall -Wextra -Werror -pedantic
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -Imocks/include -Iref/include -Iscenarios/include
 CFLAGS   ?= -O2 -g
-CFLAGS   += $(WARNINGS) -MMD -MP
+CFLAGS   += $(WARNINGS) -MMD -MP -pthread
+LDFLAGS  += -pthread
 LDLIBS   += -lcrypto
 
 ifeq ($(SAN),1)
@@ -109,6 +110,7 @@ run: all
 	@rc=0; \
 	$(KEYCLASS) run scenarios --quiet --json $(BUILD)/run.json --junit $(BUILD)/run-junit.xml || rc=1; \
 	$(KEYCLASS) mutants scenarios --json $(BUILD)/mutants.json || rc=1; \
+	$(KEYCLASS) report scenarios --out $(BUILD)/report || rc=1; \
 	exit $$rc
 
 # Every CMocka binary, then the pytest suite against this build's binary.
@@ -126,14 +128,19 @@ unit: all $(UNIT_TESTS)
 test: $(DEPS_STAMP)
 	$(MAKE) check
 	$(MAKE) check BUILD=$(ASAN_BUILD) SAN=1
+	$(MAKE) coverage-gate
 
 bench: all $(BENCHES)
-	@for b in $(BENCHES); do $$b || exit 1; done
+	@MAKE="$(MAKE)" bash bench/run.sh $(BUILD) $(BENCHES)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
 	rm -rf $(BUILD)
+
+# Layer-specific rules: fuzzing and coverage keep their own make fragments.
+-include fuzz/fuzz.mk
+-include coverage/coverage.mk
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -4,7 +4,9 @@
  *
  * Keys are real ECDSA P-256 keys (OpenSSL 3 EVP). Each private scalar is
  * drawn from the world's seeded generator (redrawn while out of range), so
- * the same seed and calls give the same public keys. A key is named by its
+ * the same seed and calls give the same public keys. Creating a key computes
+ * its public point only; the EVP key pair is built on its first sign (the
+ * fuzz targets create many keys that never sign). A key is named by its
  * *data representation*, a 44-byte blob bound to this simulated device:
  *
  *     "SEK1" | key id (8 bytes, big endian) | HMAC-SHA256(device secret,
@@ -70,7 +72,11 @@ typedef struct {
     world_class cls;
     uint32_t flags;
     unsigned char public_key[SE_PUBLIC_KEY_LEN];
-    EVP_PKEY *pkey; /* NULL once deleted */
+    /* The private scalar; the EVP key pair is built from it on the key's first
+     * sign (most keys of a run never sign, and building it is the costly part
+     * of a key's creation). Zeroized when the key is deleted. */
+    unsigned char scalar[SE_SCALAR_LEN];
+    EVP_PKEY *pkey; /* NULL until the first sign, and once deleted */
 } se_key;
 
 struct world_se_store {
@@ -85,25 +91,32 @@ void world_se_store_free(world_se_store *store) {
         return;
     for (size_t i = 0; i < store->count; i++)
         EVP_PKEY_free(store->keys[i].pkey);
+    if (store->keys != NULL)
+        OPENSSL_cleanse(store->keys, store->cap * sizeof *store->keys);
     free(store->keys);
     free(store);
 }
 
 /* ---- P-256 with OpenSSL 3 EVP ---------------------------------------------- */
 
-/* A P-256 key pair from a big-endian private scalar. Returns 1 on success
- * (*out and public_key set), 0 if the scalar is not in [1, n-1], -1 on an
- * OpenSSL failure. */
-static int p256_from_scalar(const unsigned char scalar[SE_SCALAR_LEN],
-                            unsigned char public_key[SE_PUBLIC_KEY_LEN], EVP_PKEY **out) {
+/* The P-256 group, built once: it is immutable and costly to build (the one
+ * piece of process-wide state here; like the CF shim, not thread-safe). */
+static const EC_GROUP *p256_group(void) {
+    static EC_GROUP *group;
+    if (group == NULL)
+        group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+    return group;
+}
+
+/* The public point of a big-endian private scalar. Returns 1 on success
+ * (public_key set), 0 if the scalar is not in [1, n-1], -1 on an OpenSSL
+ * failure. */
+static int p256_public_of_scalar(const unsigned char scalar[SE_SCALAR_LEN],
+                                 unsigned char public_key[SE_PUBLIC_KEY_LEN]) {
     int result = -1;
-    EC_GROUP *group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+    const EC_GROUP *group = p256_group();
     BIGNUM *d = BN_bin2bn(scalar, SE_SCALAR_LEN, NULL);
     EC_POINT *point = NULL;
-    OSSL_PARAM_BLD *builder = NULL;
-    OSSL_PARAM *params = NULL;
-    EVP_PKEY_CTX *pctx = NULL;
-    *out = NULL;
     if (group == NULL || d == NULL)
         goto done;
     if (BN_is_zero(d) || BN_cmp(d, EC_GROUP_get0_order(group)) >= 0) {
@@ -114,6 +127,76 @@ static int p256_from_scalar(const unsigned char scalar[SE_SCALAR_LEN],
     if (point == NULL || EC_POINT_mul(group, point, d, NULL, NULL, NULL) != 1 ||
         EC_POINT_point2oct(group, point, POINT_CONVERSION_UNCOMPRESSED, public_key,
                            SE_PUBLIC_KEY_LEN, NULL) != SE_PUBLIC_KEY_LEN)
+        goto done;
+    result = 1;
+done:
+    EC_POINT_free(point);
+    BN_clear_free(d);
+    if (result != 1)
+        ERR_clear_error();
+    return result;
+}
+
+/* ---- A memo of key pairs and blob MACs --------------------------------------
+ * A world's keys follow from its seed, so runs with the same seed (the tests,
+ * the fuzz targets: thousands of worlds a second) make the same keys and blobs
+ * again and again. Both functions memoized here are pure — a scalar always has
+ * the same public point and key pair, a (device secret, blob head) always the
+ * same MAC — so a small process-wide memo changes no result; it saves the
+ * scalar multiplication, the EVP key construction and the HMAC. Like the CF
+ * shim's registry: process-wide, not thread-safe. */
+#define SE_MEMO_SLOTS 32
+
+typedef struct {
+    bool used;
+    unsigned char scalar[SE_SCALAR_LEN];
+    unsigned char public_key[SE_PUBLIC_KEY_LEN];
+    EVP_PKEY *pkey; /* built on the first sign with this scalar; the memo's reference */
+} key_memo;
+
+static key_memo key_memos[SE_MEMO_SLOTS];
+static size_t key_memo_next;
+
+static key_memo *key_memo_find(const unsigned char scalar[SE_SCALAR_LEN]) {
+    for (size_t i = 0; i < SE_MEMO_SLOTS; i++)
+        if (key_memos[i].used && memcmp(key_memos[i].scalar, scalar, SE_SCALAR_LEN) == 0)
+            return &key_memos[i];
+    return NULL;
+}
+
+static key_memo *key_memo_put(const unsigned char scalar[SE_SCALAR_LEN],
+                              const unsigned char public_key[SE_PUBLIC_KEY_LEN]) {
+    key_memo *m = &key_memos[key_memo_next];
+    key_memo_next = (key_memo_next + 1) % SE_MEMO_SLOTS;
+    EVP_PKEY_free(m->pkey);
+    m->pkey = NULL;
+    m->used = true;
+    memcpy(m->scalar, scalar, SE_SCALAR_LEN);
+    memcpy(m->public_key, public_key, SE_PUBLIC_KEY_LEN);
+    return m;
+}
+
+typedef struct {
+    bool used;
+    unsigned char secret[32];
+    unsigned char head[SE_BLOB_MAGIC_LEN + SE_BLOB_ID_LEN];
+    unsigned char mac[SE_BLOB_MAC_LEN];
+} mac_memo;
+
+static mac_memo mac_memos[SE_MEMO_SLOTS];
+static size_t mac_memo_next;
+
+/* The EVP key pair of a scalar whose public point is known. Returns 1 on
+ * success (*out set), -1 on an OpenSSL failure. */
+static int p256_from_scalar(const unsigned char scalar[SE_SCALAR_LEN],
+                            const unsigned char public_key[SE_PUBLIC_KEY_LEN], EVP_PKEY **out) {
+    int result = -1;
+    BIGNUM *d = BN_bin2bn(scalar, SE_SCALAR_LEN, NULL);
+    OSSL_PARAM_BLD *builder = NULL;
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *pctx = NULL;
+    *out = NULL;
+    if (d == NULL)
         goto done;
     builder = OSSL_PARAM_BLD_new();
     if (builder == NULL ||
@@ -133,9 +216,7 @@ done:
     EVP_PKEY_CTX_free(pctx);
     OSSL_PARAM_free(params);
     OSSL_PARAM_BLD_free(builder);
-    EC_POINT_free(point);
     BN_clear_free(d);
-    EC_GROUP_free(group);
     if (result != 1) {
         EVP_PKEY_free(*out);
         *out = NULL;
@@ -181,10 +262,28 @@ bool world_verify_signature(const unsigned char public_key[65], const unsigned c
     return ok;
 }
 
+/* The key's EVP key pair, built on first use (NULL on an OpenSSL failure or
+ * for a deleted key). */
+static EVP_PKEY *key_pkey(se_key *key) {
+    if (key->pkey != NULL || key->deleted)
+        return key->pkey;
+    key_memo *m = key_memo_find(key->scalar);
+    if (m == NULL)
+        m = key_memo_put(key->scalar, key->public_key);
+    if (m->pkey == NULL && p256_from_scalar(key->scalar, key->public_key, &m->pkey) != 1)
+        return NULL;
+    if (EVP_PKEY_up_ref(m->pkey) != 1)
+        return NULL;
+    key->pkey = m->pkey;
+    return key->pkey;
+}
+
 /* DER ECDSA over SHA-256 of msg (+1 CFData), NULL on failure. */
 static CFDataRef p256_sign(EVP_PKEY *pkey, const unsigned char *msg, size_t msg_len) {
     static const unsigned char empty = 0;
     CFDataRef result = NULL;
+    if (pkey == NULL)
+        return NULL;
     unsigned char *sig = NULL;
     size_t sig_len = 0;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -205,15 +304,31 @@ done:
 
 static bool blob_mac(const world *w, const unsigned char head[SE_BLOB_MAGIC_LEN + SE_BLOB_ID_LEN],
                      unsigned char mac[SE_BLOB_MAC_LEN]) {
+    const unsigned char *secret = world_device_secret(w);
+    for (size_t i = 0; i < SE_MEMO_SLOTS; i++) {
+        const mac_memo *m = &mac_memos[i];
+        if (m->used && memcmp(m->head, head, sizeof m->head) == 0 &&
+            memcmp(m->secret, secret, sizeof m->secret) == 0) {
+            memcpy(mac, m->mac, SE_BLOB_MAC_LEN);
+            return true;
+        }
+    }
     static const char label[] = "keyclass-se-blob";
     unsigned char input[sizeof label - 1 + SE_BLOB_MAGIC_LEN + SE_BLOB_ID_LEN];
     memcpy(input, label, sizeof label - 1);
     memcpy(input + sizeof label - 1, head, SE_BLOB_MAGIC_LEN + SE_BLOB_ID_LEN);
     unsigned int mac_len = 0;
-    bool ok = HMAC(EVP_sha256(), world_device_secret(w), 32, input, sizeof input, mac, &mac_len) !=
-                  NULL &&
+    bool ok = HMAC(EVP_sha256(), secret, 32, input, sizeof input, mac, &mac_len) != NULL &&
               mac_len == SE_BLOB_MAC_LEN;
     ERR_clear_error();
+    if (ok) {
+        mac_memo *m = &mac_memos[mac_memo_next];
+        mac_memo_next = (mac_memo_next + 1) % SE_MEMO_SLOTS;
+        m->used = true;
+        memcpy(m->secret, secret, sizeof m->secret);
+        memcpy(m->head, head, sizeof m->head);
+        memcpy(m->mac, mac, sizeof m->mac);
+    }
     return ok;
 }
 
@@ -252,30 +367,43 @@ static se_key *key_create(world *w, bool has_ac, world_class cls, uint32_t flags
                           unsigned char blob[SE_BLOB_LEN]) {
     world_se_store *store = world_se_store_of(w);
     if (store->count == store->cap) {
+        /* Grown by hand rather than realloc: the old array holds private
+         * scalars and is zeroized before it is freed. */
         size_t cap = store->cap ? store->cap * 2 : 8;
-        se_key *grown = realloc(store->keys, cap * sizeof *grown);
+        se_key *grown = malloc(cap * sizeof *grown);
         if (grown == NULL)
             return NULL;
+        if (store->count > 0)
+            memcpy(grown, store->keys, store->count * sizeof *grown);
+        if (store->keys != NULL)
+            OPENSSL_cleanse(store->keys, store->cap * sizeof *store->keys);
+        free(store->keys);
         store->keys = grown;
         store->cap = cap;
     }
     se_key *key = &store->keys[store->count];
     memset(key, 0, sizeof *key);
-    unsigned char scalar[SE_SCALAR_LEN];
     int made = 0;
     for (int draw = 0; draw < SE_SCALAR_MAX_DRAWS && made == 0; draw++) {
-        world_random_bytes(w, scalar, sizeof scalar);
-        made = p256_from_scalar(scalar, key->public_key, &key->pkey);
+        world_random_bytes(w, key->scalar, sizeof key->scalar);
+        const key_memo *m = key_memo_find(key->scalar);
+        if (m != NULL) {
+            memcpy(key->public_key, m->public_key, SE_PUBLIC_KEY_LEN);
+            made = 1;
+        } else if ((made = p256_public_of_scalar(key->scalar, key->public_key)) == 1) {
+            key_memo_put(key->scalar, key->public_key);
+        }
     }
-    OPENSSL_cleanse(scalar, sizeof scalar);
-    if (made != 1)
+    if (made != 1) {
+        OPENSSL_cleanse(key->scalar, sizeof key->scalar);
         return NULL;
+    }
     key->id = (uint64_t)store->count + 1;
     key->has_ac = has_ac;
     key->cls = cls;
     key->flags = flags;
     if (!blob_make(w, key->id, blob)) {
-        EVP_PKEY_free(key->pkey);
+        OPENSSL_cleanse(key->scalar, sizeof key->scalar);
         return NULL;
     }
     store->count++;
@@ -370,7 +498,23 @@ static int32_t arg_key(const world *w, CFDataRef blob, world_call *call, se_key 
         return status;
     call->cls = (int)key->cls;
     call->flags = key->flags;
+    call->se_key = key->id;
     detail_add(call, "key=%llu", (unsigned long long)key->id);
+    if (key->deleted)
+        return errSecItemNotFound;
+    *out = key;
+    return errSecSuccess;
+}
+
+/* The key again after the hook: other simulated processes may have run
+ * inside world_call_faulted (the store may have grown, the key may have been
+ * deleted), so a pointer taken before it is not used after it. */
+static int32_t key_again(world *w, const world_call *call, se_key **out) {
+    world_se_store *store = world_se_store_of(w);
+    *out = NULL;
+    if (call->se_key == 0 || call->se_key > store->count)
+        return errSecDecode;
+    se_key *key = &store->keys[call->se_key - 1];
     if (key->deleted)
         return errSecItemNotFound;
     *out = key;
@@ -473,6 +617,8 @@ OSStatus SEKeyCopyPublicKey(CFDataRef data_representation, CFDataRef *public_key
         arg_status = errSecParam;
     int32_t status;
     if (run_call(w, &call, &status)) {
+        if (arg_status == errSecSuccess)
+            arg_status = key_again(w, &call, &key);
         if (!se_available(w))
             status = errSecNotAvailable;
         else if (arg_status != errSecSuccess)
@@ -548,12 +694,14 @@ OSStatus SEKeySign(CFDataRef data_representation, CFDataRef message, LAContextRe
 
     int32_t status;
     if (run_call(w, &call, &status)) {
+        if (arg_status == errSecSuccess)
+            arg_status = key_again(w, &call, &key);
         if (!se_available(w))
             status = errSecNotAvailable;
         else if (arg_status != errSecSuccess)
             status = arg_status;
         else if ((status = sign_gate(w, &call, key, context)) == errSecSuccess &&
-                 (*signature = p256_sign(key->pkey, CFDataGetBytePtr(message),
+                 (*signature = p256_sign(key_pkey(key), CFDataGetBytePtr(message),
                                          (size_t)CFDataGetLength(message))) == NULL)
             status = errSecAllocate;
     }
@@ -570,6 +718,8 @@ OSStatus SEKeyDelete(CFDataRef data_representation) {
     int32_t arg_status = arg_key(w, data_representation, &call, &key);
     int32_t status;
     if (run_call(w, &call, &status)) {
+        if (arg_status == errSecSuccess)
+            arg_status = key_again(w, &call, &key);
         if (!se_available(w))
             status = errSecNotAvailable;
         else if (arg_status != errSecSuccess)
@@ -578,6 +728,7 @@ OSStatus SEKeyDelete(CFDataRef data_representation) {
             key->deleted = true;
             EVP_PKEY_free(key->pkey);
             key->pkey = NULL;
+            OPENSSL_cleanse(key->scalar, sizeof key->scalar);
             status = errSecSuccess;
         }
     }

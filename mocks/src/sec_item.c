@@ -795,6 +795,7 @@ OSStatus SecItemCopyMatching(CFDictionaryRef query_dict, CFTypeRef *result) {
     OSStatus st = parse(query_dict, OP_COPY, &q);
     fill_call(&call, &q);
     call.cls = q.accessible;
+    call.returns_data = q.ret_data;
     int32_t status;
     if (!world_call_faulted(w, &call, &status)) {
         caller c = caller_of(w, &call);
@@ -906,6 +907,8 @@ OSStatus SecItemUpdate(CFDictionaryRef query_dict, CFDictionaryRef attributesToU
     fill_call(&call, &q);
     call.cls = a.accessible >= 0 ? a.accessible : q.accessible;
     call.in_size = a.data_len;
+    copy_field(call.service2, sizeof call.service2, a.service);
+    copy_field(call.account2, sizeof call.account2, a.account);
     int32_t status;
     if (!world_call_faulted(w, &call, &status)) {
         caller c = caller_of(w, &call);

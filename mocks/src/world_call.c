@@ -179,6 +179,22 @@ void world_fault_crash(world *w, world_pid proc, world_api api, unsigned nth) {
                         api_names[api], nth ? nth : 1);
 }
 
+void world_fault_crash_after_calls(world *w, world_pid proc, unsigned nth) {
+    if (proc < 0 || (size_t)proc >= w->nprocs)
+        return;
+    if (w->ncrashes == w->crashes_cap) {
+        size_t cap = w->crashes_cap ? w->crashes_cap * 2 : 4;
+        world_crash_entry *grown = realloc(w->crashes, cap * sizeof *grown);
+        if (grown == NULL)
+            return;
+        w->crashes = grown;
+        w->crashes_cap = cap;
+    }
+    w->crashes[w->ncrashes++] = (world_crash_entry){proc, WORLD_API_COUNT, nth ? nth : 1, 0, false};
+    world_journal_event(w, "fault crash %s after any call nth=%u", w->procs[proc].cfg.name,
+                        nth ? nth : 1);
+}
+
 void world_faults_free(world *w) {
     for (size_t i = 0; i < w->nfaults; i++)
         free((char *)w->faults[i].f.match);
@@ -204,7 +220,12 @@ void world_call_begin(world *w, world_call *call, world_api api) {
     call->in_size = 0;
     call->path[0] = '\0';
     call->detail[0] = '\0';
-    /* The scheduler of parallel blocks yields here (a later layer). */
+    call->account2[0] = '\0';
+    call->service2[0] = '\0';
+    call->path2[0] = '\0';
+    call->se_key = 0;
+    call->returns_data = false;
+    call->prefix = false;
 }
 
 /* What match= globs are tested against. */
@@ -219,7 +240,198 @@ static bool crashed(const world *w, world_pid pid) {
     return pid >= 0 && (size_t)pid < w->nprocs && w->procs[pid].crashed;
 }
 
+/* ---- The scheduler hook ----------------------------------------------------------- */
+
+void world_set_scheduler(world *w, world_yield_fn yield, world_done_fn done, void *ctx) {
+    w->sched_yield = yield;
+    w->sched_done = yield != NULL || done != NULL ? done : NULL;
+    w->sched_ctx = yield != NULL || done != NULL ? ctx : NULL;
+}
+
+size_t world_user_answers_pending(const world *w) { return w->answers_len; }
+
+static void copy_text(char *dst, size_t cap, const char *src) {
+    size_t n = src != NULL ? strlen(src) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    if (n > 0)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* A planned fault for any process that still counts calls of `api`: the order
+ * of two processes' calls decides which one it hits. A fault whose window
+ * has passed can never fire again. */
+static bool shared_fault(const world *w, world_api api) {
+    for (size_t i = 0; i < w->nfaults; i++) {
+        const world_fault_entry *e = &w->faults[i];
+        if (e->f.api != api || e->f.proc >= 0)
+            continue;
+        if (e->f.times != 0 && e->seen >= (uint64_t)e->f.nth - 1 + e->f.times)
+            continue;
+        return true;
+    }
+    return false;
+}
+
+/* What a scheduler needs to know about a pending call: what it names, whether
+ * it writes, whether it may prompt. Decided conservatively from the call's
+ * arguments and the parts of the world a parallel block cannot change (GUI
+ * sessions, device state) or can change only one way (the login keychain is
+ * only ever unlocked inside a block). */
+static void call_info(const world *w, const world_call *call, world_call_info *info) {
+    info->api = call->api;
+    info->pid = call->pid;
+    copy_text(info->keychain, sizeof info->keychain, call->keychain);
+    copy_text(info->service, sizeof info->service, call->service);
+    copy_text(info->account, sizeof info->account, call->account);
+    copy_text(info->service2, sizeof info->service2, call->service2);
+    copy_text(info->account2, sizeof info->account2, call->account2);
+    copy_text(info->path, sizeof info->path, call->path);
+    copy_text(info->path2, sizeof info->path2, call->path2);
+    info->se_key = call->se_key;
+    info->flags = call->flags;
+    info->prefix = call->prefix;
+    info->global = false;
+    info->status = 0;
+    info->no_effect = crashed(w, call->pid);
+    info->shared_fault = shared_fault(w, call->api);
+
+    bool prompt_ok = call->pid >= 0 && world_prompt_possible(w, call->pid);
+    bool file_kc = call->keychain != NULL && strcmp(call->keychain, "file") == 0;
+    bool login_locked = w->login_locked;
+    bool writes = false, may_prompt = false;
+    switch (call->api) {
+    case WORLD_API_SEC_ITEM_ADD:
+    case WORLD_API_SEC_ITEM_UPDATE:
+    case WORLD_API_SEC_ITEM_DELETE:
+        writes = true;
+        may_prompt = prompt_ok && file_kc && login_locked; /* the unlock prompt */
+        break;
+    case WORLD_API_SEC_ITEM_COPY_MATCHING:
+        /* DP: a data read of a presence item prompts. File-based: the unlock
+         * prompt, and the "Always Allow / Deny" dialog, whose answer is
+         * remembered on the item (a write). */
+        may_prompt = prompt_ok && (call->returns_data || (file_kc && login_locked));
+        writes = prompt_ok && file_kc && call->returns_data;
+        break;
+    case WORLD_API_LA_EVALUATE_POLICY:
+        may_prompt = prompt_ok;
+        break;
+    case WORLD_API_SE_SIGN:
+        may_prompt = prompt_ok && (call->flags & WORLD_AC_PRESENCE_MASK) != 0;
+        break;
+    case WORLD_API_SE_GENERATE:
+    case WORLD_API_SE_DELETE:
+    case WORLD_API_FILE_WRITE:
+    case WORLD_API_FILE_RENAME:
+    case WORLD_API_FILE_UNLINK:
+        writes = true;
+        break;
+    case WORLD_API_SEC_KEYCHAIN:
+        file_kc = true;
+        may_prompt = prompt_ok && login_locked && strcmp(call->detail, "Unlock") == 0;
+        break;
+    default:
+        break;
+    }
+    info->writes = writes;
+    info->may_prompt = may_prompt;
+    info->login_read = file_kc;
+    info->login_write = file_kc && login_locked && may_prompt;
+}
+
+static bool same_or_any(const char *a, const char *b) {
+    return a[0] == '\0' || b[0] == '\0' || strcmp(a, b) == 0;
+}
+
+static bool is_item_api(world_api api) {
+    return api == WORLD_API_SEC_ITEM_ADD || api == WORLD_API_SEC_ITEM_COPY_MATCHING ||
+           api == WORLD_API_SEC_ITEM_UPDATE || api == WORLD_API_SEC_ITEM_DELETE;
+}
+
+static bool is_file_api(world_api api) {
+    return api >= WORLD_API_FILE_WRITE && api <= WORLD_API_FILE_UNLINK;
+}
+
+static bool items_overlap(const world_call_info *a, const world_call_info *b) {
+    if (!same_or_any(a->keychain, b->keychain))
+        return false;
+    /* An update names two primary keys: the one it matches, the one it makes. */
+    const char *asvc[2] = {a->service, a->service2[0] ? a->service2 : a->service};
+    const char *aacct[2] = {a->account, a->account2[0] ? a->account2 : a->account};
+    const char *bsvc[2] = {b->service, b->service2[0] ? b->service2 : b->service};
+    const char *bacct[2] = {b->account, b->account2[0] ? b->account2 : b->account};
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++)
+            if (same_or_any(asvc[i], bsvc[j]) && same_or_any(aacct[i], bacct[j]))
+                return true;
+    return false;
+}
+
+static bool path_hits(const world_call_info *a, const char *path) {
+    if (path[0] == '\0')
+        return false;
+    if (a->prefix)
+        return strncmp(path, a->path, strlen(a->path)) == 0;
+    return strcmp(a->path, path) == 0 || (a->path2[0] != '\0' && strcmp(a->path2, path) == 0);
+}
+
+static bool files_overlap(const world_call_info *a, const world_call_info *b) {
+    if (a->prefix && b->prefix)
+        return true;
+    if (b->prefix)
+        return files_overlap(b, a);
+    return path_hits(a, b->path) || path_hits(a, b->path2);
+}
+
+static bool se_api(world_api api) {
+    return api == WORLD_API_SE_GENERATE || api == WORLD_API_SE_SIGN ||
+           api == WORLD_API_SE_PUBLIC_KEY || api == WORLD_API_SE_DELETE;
+}
+
+static bool names_overlap(const world_call_info *a, const world_call_info *b) {
+    if (is_item_api(a->api) && is_item_api(b->api))
+        return items_overlap(a, b);
+    if (is_file_api(a->api) && is_file_api(b->api))
+        return files_overlap(a, b);
+    if (se_api(a->api) && se_api(b->api)) {
+        /* Generating allocates the next key id (and draws from the seeded
+         * generator): two generates do not commute. */
+        if (a->api == WORLD_API_SE_GENERATE || b->api == WORLD_API_SE_GENERATE)
+            return a->api == b->api;
+        return a->se_key != 0 && a->se_key == b->se_key;
+    }
+    return false; /* different stores, or calls that name nothing */
+}
+
+bool world_calls_commute(const world_call_info *a, const world_call_info *b, bool answers_queued) {
+    if (a->pid == b->pid || a->global || b->global)
+        return false;
+    if (a->no_effect || b->no_effect)
+        return true;
+    if (answers_queued && a->may_prompt && b->may_prompt)
+        return false;
+    if (a->shared_fault && b->shared_fault && a->api == b->api)
+        return false;
+    if ((a->login_write && (b->login_read || b->login_write)) ||
+        (b->login_write && (a->login_read || a->login_write)))
+        return false;
+    if (!a->writes && !b->writes)
+        return true;
+    return !names_overlap(a, b);
+}
+
 bool world_call_faulted(world *w, world_call *call, int32_t *status) {
+    if (w->sched_yield != NULL) {
+        world_call_info info;
+        call_info(w, call, &info);
+        if (!w->sched_yield(w->sched_ctx, &info)) {
+            /* Abandoned by the scheduler: no effect, like a crashed process. */
+            *status = errSecNotAvailable;
+            return true;
+        }
+    }
     if (crashed(w, call->pid)) {
         /* A crashed process is gone: nothing it "does" has an effect. */
         *status = errSecNotAvailable;
@@ -321,12 +533,22 @@ static void journal_call_line(world *w, char *at, const world_call *call, const 
     world_journal_commit(w, line.len);
 }
 
+static void sched_done(world *w, const world_call *call, int32_t status, bool no_effect) {
+    world_call_info info;
+    call_info(w, call, &info);
+    info.status = status;
+    info.no_effect = no_effect; /* as it ran, not after a crash it armed */
+    w->sched_done(w->sched_ctx, &info);
+}
+
 int32_t world_call_end(world *w, world_call *call, int32_t status) {
     const char *proc = call->pid >= 0 && (size_t)call->pid < w->nprocs
                            ? w->procs[call->pid].cfg.name
                            : "-";
     if (crashed(w, call->pid) && status == errSecNotAvailable) {
         world_journal_call(w, "%s %s (crashed: no effect)", proc, api_names[call->api]);
+        if (w->sched_done != NULL)
+            sched_done(w, call, status, true);
         return status;
     }
     w->calls[call->api]++;
@@ -344,7 +566,7 @@ int32_t world_call_end(world *w, world_call *call, int32_t status) {
 
     for (size_t i = 0; i < w->ncrashes; i++) {
         world_crash_entry *c = &w->crashes[i];
-        if (c->done || c->proc != call->pid || c->api != call->api)
+        if (c->done || c->proc != call->pid || (c->api != WORLD_API_COUNT && c->api != call->api))
             continue;
         if (++c->seen == c->nth) {
             c->done = true;
@@ -352,5 +574,7 @@ int32_t world_call_end(world *w, world_call *call, int32_t status) {
             world_journal_event(w, "crash %s after %s", proc, api_names[call->api]);
         }
     }
+    if (w->sched_done != NULL)
+        sched_done(w, call, status, false);
     return status;
 }

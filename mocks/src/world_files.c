@@ -177,6 +177,7 @@ int kc_file_rename(const char *from, const char *to) {
     world_call call;
     begin(w, &call, WORLD_API_FILE_RENAME, from);
     snprintf(call.detail, sizeof call.detail, "to=%s", to);
+    snprintf(call.path2, sizeof call.path2, "%s", to);
     int32_t st;
     if (!world_call_faulted(w, &call, &st)) {
         size_t len = 0;
@@ -215,6 +216,7 @@ int kc_file_list(const char *prefix, CFArrayRef *paths) {
     world_call call;
     begin(w, &call, WORLD_API_FILE_READ, prefix);
     snprintf(call.detail, sizeof call.detail, "list");
+    call.prefix = true;
     int32_t st;
     if (!world_call_faulted(w, &call, &st)) {
         CFMutableArrayRef out = CFArrayCreateMutable(kCFAllocatorDefault, 0, &kCFTypeArrayCallBacks);

@@ -3,7 +3,8 @@
  * outside mocks/src includes it.
  *
  * Every Apple-shaped entry point follows the same four steps, through the one
- * central hook below, so that a later scheduler can yield in world_call_begin:
+ * central hook below; a scheduler (world_set_scheduler) yields at the start of
+ * world_call_faulted, once the key arguments are known:
  *
  *     world *w = world_active();
  *     world_call call;
@@ -16,6 +17,10 @@
  *
  * world_call_faulted also returns true (errSecNotAvailable) for a crashed
  * process, so its calls have no effect.
+ *
+ * Because other simulated processes may run inside world_call_faulted, an
+ * entry point must not keep pointers into world state (items, SE keys, files)
+ * across it: it looks things up again after it returns.
  */
 #ifndef KEYCLASS_WORLD_INTERNAL_H
 #define KEYCLASS_WORLD_INTERNAL_H
@@ -45,6 +50,14 @@ typedef struct {
     size_t in_size;       /* input size (data added, message signed), 0 if none */
     char path[128];       /* file calls: the path (journaled, matched by match=) */
     char detail[64];      /* extra, non-secret detail for the journal, "" if none */
+    /* Not journaled: what a scheduler needs to know beyond the journaled
+     * arguments (world_call_info). */
+    char account2[96];    /* SecItemUpdate: the new account, "" = unchanged */
+    char service2[96];    /* SecItemUpdate: the new service, "" = unchanged */
+    char path2[128];      /* kc_file_rename: the destination */
+    uint64_t se_key;      /* SE calls: the key id the blob names, 0 if none */
+    bool returns_data;    /* SecItemCopyMatching with kSecReturnData */
+    bool prefix;          /* kc_file_list: path is a prefix */
 } world_call;
 
 /* Starts a call of the current process. Never fails. */

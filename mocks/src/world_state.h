@@ -24,7 +24,7 @@ typedef struct {
 
 typedef struct {
     world_pid proc;
-    world_api api;
+    world_api api; /* WORLD_API_COUNT: any API (world_fault_crash_after_calls) */
     unsigned nth;
     uint64_t seen;
     bool done;
@@ -79,6 +79,11 @@ struct world {
     size_t nfaults, faults_cap;
     world_crash_entry *crashes;
     size_t ncrashes, crashes_cap;
+
+    /* The scheduler of parallel blocks (world_set_scheduler), or NULL. */
+    world_yield_fn sched_yield;
+    world_done_fn sched_done;
+    void *sched_ctx;
 
     char *journal;
     size_t journal_len, journal_cap;

@@ -230,8 +230,6 @@ OSStatus kc_raw_add(ref_core *core, kc_kind kind, const char *label,
 OSStatus kc_raw_rename(ref_core *core, kc_kind kind, const char *old_label, const char *new_label);
 /* The kSecAttrAccessible value wrapping keys are stored with ("cku"). */
 CFStringRef kc_target_class(const ref_core *core);
-/* "AfterFirstUnlockThisDeviceOnly" for "cku"; the value itself if unknown. */
-const char *kc_class_name(const char *value);
 
 /* ---- keyfiles.c -------------------------------------------------------------- */
 

@@ -18,28 +18,6 @@
 
 const char *kc_kind_name(kc_kind k) { return k == KC_DP ? "dp" : "file"; }
 
-typedef struct {
-    const char *value;
-    const char *name;
-} class_name;
-
-static const class_name class_names[] = {
-    {"ak", "WhenUnlocked"},
-    {"aku", "WhenUnlockedThisDeviceOnly"},
-    {"ck", "AfterFirstUnlock"},
-    {"cku", "AfterFirstUnlockThisDeviceOnly"},
-    {"akpu", "WhenPasscodeSetThisDeviceOnly"},
-    {"dk", "Always"},
-    {"dku", "AlwaysThisDeviceOnly"},
-};
-
-const char *kc_class_name(const char *value) {
-    for (size_t i = 0; i < sizeof class_names / sizeof class_names[0]; i++)
-        if (strcmp(class_names[i].value, value) == 0)
-            return class_names[i].name;
-    return value;
-}
-
 CFStringRef kc_target_class(const ref_core *core) {
     if (core_mut(core, REF_MUT_PR158_WHEN_UNLOCKED_WRAPPING))
         return kSecAttrAccessibleWhenUnlockedThisDeviceOnly;

@@ -135,9 +135,18 @@ int kcs_cli_run(int argc, char **argv) {
         const char *name = kcs_scenario_name(sf->file, idx);
         /* [i/n] is the progress indicator of long runs. */
         if (!pass || !a.quiet) {
-            printf("[%*zu/%zu] %s %s", width, i + 1, nentries, pass ? "PASS" : "FAIL", name);
+            /* Scenarios with parallel blocks or sweeps say how they were
+             * explored (and whether every schedule was). */
+            char how[400];
+            kcs_result_exploration(res, how, sizeof how);
+            printf("[%*zu/%zu] %s %s%s%s%s", width, i + 1, nentries, pass ? "PASS" : "FAIL", name,
+                   how[0] ? " (" : "", how, how[0] ? ")" : "");
             if (!pass)
                 printf("\n    %s", res->failure ? res->failure : "(no message)");
+            if (!pass && res->schedule != NULL)
+                printf("\n    schedule: %s\n    replay:   keyclass replay %s --scenario %s "
+                       "--schedule %s",
+                       res->schedule, sf->path, name, res->schedule);
             printf("\n");
         }
         if (!pass && res->journal && res->journal[0] && a.run.trace)

@@ -6,6 +6,10 @@
  *   kcs_inspect.c    inspection helpers shared by expectations and the checker:
  *                    where a process's item and files are, the handle's SE blob
  *   kcs_invariants.c the invariant checker (domain.md §7) and the event observer
+ *   kcs_parallel.c   parallel blocks: one scheduled thread per process (kcs_sched.c)
+ *   kcs_sweep.c      crash-point sweeps (`sweep crash <process>: <operation>`)
+ *   kcs_drive.c      runs a scenario with blocks or sweeps through the explorer
+ *                    (kcs_explore.c): every schedule, the sweep's variants
  */
 #ifndef KCS_INTERNAL_H
 #define KCS_INTERNAL_H
@@ -27,6 +31,12 @@
 #define KCS_FAILURE_MAX 2048
 
 typedef struct kcs_run kcs_run;
+struct kcs_sched;
+
+/* Step results beyond 0 (held), 1 (failed) and -1 (out of memory): the run
+ * stops here without a verdict of its own (an abandoned schedule, or a sweep
+ * variant that is complete). */
+#define KCS_STEP_STOP 2
 
 /* A ref_event copied out of the observer callback (strings owned). */
 typedef struct {
@@ -44,7 +54,13 @@ typedef struct {
      * the storing core when the store completed? */
     bool cache_present;
     bool la_present;
+    /* The operation statement the process was running (C4), or NULL. */
+    const kcs_stmt *op;
 } kcs_event;
+
+/* A marker in the checker's event list (not a ref_event): the process's core
+ * memory went away here (kcs_inv_forget_core). */
+#define KCS_EV_FORGET ((ref_event_kind)1000)
 
 /* The checker's shadow of one core's wrapping-key cache (C4): labels put and
  * not evicted or expired since, with their expiry. */
@@ -52,6 +68,36 @@ typedef struct {
     char *label;
     int64_t expires_ms;
 } kcs_shadow_entry;
+
+/* What the running operation was, for L1, L2, D2. */
+typedef struct {
+    bool ran; /* an operation ran the core in this step */
+    int proc;
+    kcs_op_kind kind;
+    const char *label;
+    ref_error err;
+    int code;            /* last bridge code of the op */
+    bool crashed;        /* the process crashed in it */
+    bool presence;       /* L2: the key needs presence (item or SE key or .meta), before the op */
+    bool class_key_lost; /* a class key was lost or destroyed when it ran (D2) */
+} kcs_op_ctx;
+
+/* A process's operation inside a parallel block (kcs_parallel.c): its own
+ * context (operations of several processes are under way at once), where its
+ * events begin, and what its calls removed and created (D2 is attributed to
+ * the process whose calls removed something). */
+typedef struct {
+    kcs_op_ctx op;
+    size_t events_from;
+    bool presence_at_start; /* L2: also decided when the block began */
+    uint64_t sign_key;      /* the SE key of its last successful SESign, 0 */
+    char **removed;         /* "item:kc|svc|acct" / "file:path", not restored */
+    size_t nremoved, removed_cap;
+    char **created; /* made by this operation */
+    size_t ncreated, created_cap;
+    char pending[1024]; /* its first outcome mismatch in the block */
+    int pending_line;
+} kcs_par_op;
 
 typedef struct {
     kcs_run *run;
@@ -66,6 +112,8 @@ typedef struct {
     int crash_line; /* line of the operation it crashed in, 0 if none */
     kcs_shadow_entry *shadow;
     size_t nshadow, shadow_cap;
+    const kcs_stmt *cur_op; /* the operation it runs now (events are attributed to it) */
+    kcs_par_op par;         /* inside a parallel block */
 } kcs_proc;
 
 typedef struct {
@@ -82,19 +130,6 @@ typedef struct {
     char tail_hex_lower[17]; /* hex of the last 8 bytes */
     char tail_hex_upper[17];
 } kcs_secret;
-
-/* What the running operation was, for L1, L2, D2. */
-typedef struct {
-    bool ran; /* an operation ran the core in this step */
-    int proc;
-    kcs_op_kind kind;
-    const char *label;
-    ref_error err;
-    int code;            /* last bridge code of the op */
-    bool crashed;        /* the process crashed in it */
-    bool presence;       /* L2: the key needs presence (item or SE key or .meta), before the op */
-    bool class_key_lost; /* a class key was lost or destroyed when it ran (D2) */
-} kcs_op_ctx;
 
 struct kcs_run {
     world *w;
@@ -127,6 +162,7 @@ struct kcs_run {
     kcs_op_ctx op;
     kcs_event *events;
     size_t nevents, events_cap;
+    size_t c4_processed; /* events C4 has seen (the shadow caches follow them) */
 
     /* The world before the step (checker). */
     kcs_item_snap *before_items;
@@ -140,6 +176,20 @@ struct kcs_run {
     kcs_secret *secrets;
     size_t nsecrets, secrets_cap;
     size_t journal_checked; /* journal bytes already scanned for every known secret */
+
+    /* Parallel blocks: the scheduler (NULL: blocks run under the default
+     * schedule), whether a block is running, the line of a pending failure
+     * that belongs to an operation inside it (0: the step's line). */
+    struct kcs_sched *sched;
+    bool in_parallel;
+    int pending_line;
+    /* A crash-point sweep variant: the sweep statement to vary (NULL: every
+     * sweep runs its operation once, without a crash), the crash point, and
+     * whether the crash fired. */
+    const kcs_stmt *sweep_stmt;
+    unsigned crash_point;
+    bool crash_fired;
+    char crash_call[160]; /* the call the process crashed after */
 };
 
 /* ---- kcs_run.c ------------------------------------------------------------------ */
@@ -156,6 +206,31 @@ int kcs_run_init(kcs_run *run, const kcs_file *file, size_t index, const kcs_run
                  kcs_result *result);
 int kcs_run_step(kcs_run *run, size_t index);
 int kcs_run_finish(kcs_run *run, int rc);
+/* A statement that is not in the scenario (a sweep's recovery steps), run as
+ * a step with the checker around it. Same returns as kcs_run_step. */
+int kcs_run_extra_step(kcs_run *run, const kcs_stmt *st);
+/* Runs one operation statement (also a sweep's operation): the journal notes,
+ * the core call, signature and outcome checks (mismatches go to `pending`).
+ * Inside a parallel block it uses the process's own context (p->par). */
+int kcs_exec_op(kcs_run *run, const kcs_stmt *st, char *pending, size_t pending_cap);
+/* The single-run interpreter behind kcs_run_scenario (no exploration). */
+int kcs_run_plain(const kcs_file *file, size_t index, const kcs_run_options *options,
+                  kcs_result *result);
+
+/* ---- kcs_parallel.c ------------------------------------------------------------------ */
+
+/* Runs a `parallel` block under run->sched (or the default schedule). 0, 1
+ * (failed: recorded; or an outcome mismatch in `pending`, its line in
+ * run->pending_line), KCS_STEP_STOP (schedule abandoned), -1. */
+int kcs_exec_parallel(kcs_run *run, const kcs_stmt *st, char *pending, size_t pending_cap);
+void kcs_par_forget(kcs_proc *p);
+
+/* ---- kcs_sweep.c --------------------------------------------------------------------- */
+
+/* A `sweep` statement: its operation once without a crash, or (when it is
+ * run->sweep_stmt) the crash variant run->crash_point and its checks, after
+ * which the run stops (KCS_STEP_STOP). */
+int kcs_exec_sweep(kcs_run *run, const kcs_stmt *st, char *pending, size_t pending_cap);
 
 /* Sets the result's failure to "file:line: message" (first failure wins) and
  * returns 1. */
@@ -214,6 +289,9 @@ int kcs_inv_step_begin(kcs_run *run);
 /* After a step: evaluates every invariant. 0 when all hold, 1 on a violation
  * (recorded with kcs_fail_invariant), -1 when out of memory. */
 int kcs_inv_step_end(kcs_run *run);
+/* After an operation of process p inside a parallel block: L1, L2 and D2 for
+ * it (its events only, D2 from what its own calls removed). Same returns. */
+int kcs_inv_par_op_end(kcs_run *run, kcs_proc *p, const kcs_stmt *st);
 /* Forgets a core's shadow cache (its memory is gone). */
 void kcs_inv_forget_core(kcs_proc *p);
 void kcs_inv_free(kcs_run *run);

@@ -132,6 +132,7 @@ void kcs_observe(void *ctx, const ref_event *ev) {
     e->gui = ev->gui;
     e->presence = ev->presence;
     e->ttl_ms = ev->ttl_ms;
+    e->op = p->cur_op;
     if (ev->kind == REF_EV_STORE && p->core != NULL && ev->label != NULL) {
         e->cache_present = ref_core_has_cached_key(p->core, ev->label);
         e->la_present = ref_core_has_lacontext(p->core, ev->label);
@@ -164,7 +165,33 @@ static void files_clear(kcs_run *run) {
     run->nbefore_files = 0;
 }
 
+static void shadow_clear(kcs_proc *p);
+static void shadow_remove(kcs_proc *p, const char *label);
+static int shadow_put(kcs_run *run, kcs_proc *p, const char *label, int64_t expires);
+
+/* Events that no C4 pass has seen (recorded between steps, or a step that
+ * failed before C4): their effect on the shadow caches still counts. */
+static int shadow_catch_up(kcs_run *run) {
+    int64_t now = world_now_ms(run->w);
+    for (size_t i = run->c4_processed; i < run->nevents; i++) {
+        const kcs_event *e = &run->events[i];
+        kcs_proc *p = &run->procs[e->proc];
+        if (e->kind == KCS_EV_FORGET)
+            shadow_clear(p);
+        else if (e->kind == REF_EV_CACHE_PUT && e->label != NULL &&
+                 shadow_put(run, p, e->label, now + e->ttl_ms) != 0)
+            return -1;
+        else if ((e->kind == REF_EV_CACHE_EVICT || e->kind == REF_EV_CACHE_EXPIRE) &&
+                 e->label != NULL)
+            shadow_remove(p, e->label);
+    }
+    run->c4_processed = 0;
+    return 0;
+}
+
 int kcs_inv_step_begin(kcs_run *run) {
+    if (shadow_catch_up(run) != 0)
+        return -1;
     events_clear(run);
     items_clear(run);
     files_clear(run);
@@ -218,10 +245,36 @@ static const kcs_item_snap *before_item(const kcs_run *run, const world_item_vie
 
 /* ---- Shadow caches (C4) ------------------------------------------------------------------- */
 
-void kcs_inv_forget_core(kcs_proc *p) {
+static void shadow_clear(kcs_proc *p) {
     for (size_t i = 0; i < p->nshadow; i++)
         free(p->shadow[i].label);
     p->nshadow = 0;
+}
+
+/* The core's memory is gone. C4 reads the step's events after the step, so
+ * the shadow is emptied at this point of the event sequence (a marker event),
+ * not at once: the events before it still belong to the old memory. */
+void kcs_inv_forget_core(kcs_proc *p) {
+    kcs_run *run = p->run;
+    if (run == NULL || run->oom) {
+        shadow_clear(p);
+        return;
+    }
+    if (run->nevents == run->events_cap) {
+        size_t cap = run->events_cap ? run->events_cap * 2 : 64;
+        kcs_event *g = realloc(run->events, cap * sizeof *g);
+        if (g == NULL) {
+            run->oom = true;
+            shadow_clear(p);
+            return;
+        }
+        run->events = g;
+        run->events_cap = cap;
+    }
+    kcs_event *e = &run->events[run->nevents++];
+    memset(e, 0, sizeof *e);
+    e->kind = KCS_EV_FORGET;
+    e->proc = p->index;
 }
 
 static kcs_shadow_entry *shadow_find(kcs_proc *p, const char *label) {
@@ -455,9 +508,14 @@ static int check_c3(kcs_run *run) {
 
 static int check_c4(kcs_run *run) {
     int64_t now = world_now_ms(run->w);
+    run->c4_processed = run->nevents;
     for (size_t i = 0; i < run->nevents; i++) {
         const kcs_event *e = &run->events[i];
         kcs_proc *p = &run->procs[e->proc];
+        if (e->kind == KCS_EV_FORGET) {
+            shadow_clear(p);
+            continue;
+        }
         switch (e->kind) {
         case REF_EV_CACHE_PUT:
             if (e->label != NULL && shadow_put(run, p, e->label, now + e->ttl_ms) != 0)
@@ -480,12 +538,25 @@ static int check_c4(kcs_run *run) {
                                  "process '%s' served '%s' from its cache %" PRId64
                                  " ms after its TTL ran out",
                                  p->decl->name, label_of(e), now - s->expires_ms);
-            if (run->op.ran && run->op.proc == e->proc && run->op.label != NULL &&
-                !same(run->op.label, e->label) &&
-                !(run->op.kind == KCS_OP_RENAME && same(run->step->u.op.label2, e->label)))
+            /* The operation the process was running when it hit its cache
+             * (recorded with the event; else the step's operation). */
+            const char *ol = NULL, *ol2 = NULL;
+            kcs_op_kind ok = KCS_OP_LOAD;
+            if (e->op != NULL) {
+                ol = e->op->u.op.label;
+                ol2 = e->op->u.op.label2;
+                ok = e->op->u.op.kind;
+            } else if (run->op.ran && run->op.proc == e->proc) {
+                ol = run->op.label;
+                ok = run->op.kind;
+                ol2 = run->step != NULL &&
+                              (run->step->kind == KCS_ST_OP || run->step->kind == KCS_ST_SWEEP)
+                          ? run->step->u.op.label2
+                          : NULL;
+            }
+            if (ol != NULL && !same(ol, e->label) && !(ok == KCS_OP_RENAME && same(ol2, e->label)))
                 return VIOLATION("C4", "process '%s' served '%s' from its cache during %s of '%s'",
-                                 p->decl->name, label_of(e), kcs_op_name(run->op.kind),
-                                 run->op.label);
+                                 p->decl->name, label_of(e), kcs_op_name(ok), ol);
             break;
         }
         default:
@@ -500,42 +571,46 @@ static bool excluded_from_eviction(ref_error err) {
            err == REF_ERR_NO_WINDOW_SERVER || err == REF_ERR_USER_CANCELLED;
 }
 
-static int check_l1(kcs_run *run) {
-    const kcs_op_ctx *op = &run->op;
+static int l1_of(kcs_run *run, const kcs_op_ctx *op, size_t from, int line) {
     const kcs_event *prev = NULL;
     bool excluded = excluded_from_eviction(op->err);
-    for (size_t i = 0; i < run->nevents; i++) {
+    for (size_t i = from; i < run->nevents; i++) {
         const kcs_event *e = &run->events[i];
         if (e->proc != op->proc)
             continue;
         if (e->kind == REF_EV_LA_EVICT && excluded &&
             !(prev != NULL && prev->kind == REF_EV_CACHE_EVICT && same(prev->label, e->label)))
-            return VIOLATION("L1", "sign of '%s' ended with %s and evicted the LAContext of '%s'",
-                             op->label, ref_error_name(op->err), label_of(e));
+            return kcs_fail_invariant(
+                run, line, "L1", "sign of '%s' ended with %s and evicted the LAContext of '%s'",
+                op->label, ref_error_name(op->err), label_of(e));
         prev = e;
     }
     const kcs_proc *p = &run->procs[op->proc];
     if (!excluded && op->err != REF_OK && p->core != NULL &&
         ref_core_has_lacontext(p->core, op->label))
-        return VIOLATION("L1", "sign of '%s' failed with %s but kept its LAContext", op->label,
-                         ref_error_name(op->err));
+        return kcs_fail_invariant(run, line, "L1",
+                                  "sign of '%s' failed with %s but kept its LAContext", op->label,
+                                  ref_error_name(op->err));
     return 0;
 }
 
-static int check_l2(kcs_run *run) {
-    const kcs_op_ctx *op = &run->op;
+static int check_l1(kcs_run *run) { return l1_of(run, &run->op, 0, run->step->line); }
+
+static int l2_of(kcs_run *run, const kcs_op_ctx *op, size_t from, int line) {
     if (op->presence)
         return 0;
-    for (size_t i = 0; i < run->nevents; i++) {
+    for (size_t i = from; i < run->nevents; i++) {
         const kcs_event *e = &run->events[i];
         if (e->proc == op->proc && e->kind == REF_EV_LA_EVALUATE)
-            return VIOLATION("L2",
-                             "%s of '%s' evaluated a LAContext (a prompt), but neither its "
-                             "wrapping-key item nor its SE key needs presence",
-                             kcs_op_name(op->kind), op->label);
+            return kcs_fail_invariant(run, line, "L2",
+                                      "%s of '%s' evaluated a LAContext (a prompt), but neither "
+                                      "its wrapping-key item nor its SE key needs presence",
+                                      kcs_op_name(op->kind), op->label);
     }
     return 0;
 }
+
+static int check_l2(kcs_run *run) { return l2_of(run, &run->op, 0, run->step->line); }
 
 static int check_d2(kcs_run *run) {
     const kcs_op_ctx *op = &run->op;
@@ -562,6 +637,44 @@ static int check_d2(kcs_run *run) {
                              kcs_op_name(op->kind), op->label, why, op->code, run->before_files[i]);
     }
     return 0;
+}
+
+/* D2 inside a parallel block: what this operation's own successful calls
+ * removed (and did not restore), whatever other processes did meanwhile. */
+static int d2_par(kcs_run *run, const kcs_proc *p, int line) {
+    const kcs_op_ctx *op = &p->par.op;
+    if (op->crashed || op->err == REF_OK)
+        return 0;
+    bool transient = ref_errmap_is_transient(op->code);
+    if (!transient && !op->class_key_lost)
+        return 0;
+    if (p->par.nremoved == 0)
+        return 0;
+    return kcs_fail_invariant(run, line, "D2", "%s of '%s' failed (%s, code %d) and deleted the %s",
+                              kcs_op_name(op->kind), op->label,
+                              transient ? ref_error_name(op->err) : "a lost class key", op->code,
+                              p->par.removed[0]);
+}
+
+int kcs_inv_par_op_end(kcs_run *run, kcs_proc *p, const kcs_stmt *st) {
+    if (run->oom)
+        return -1;
+    const kcs_op_ctx *op = &p->par.op;
+    int line = st->line;
+    int rc = 0;
+    if (op->kind == KCS_OP_SIGN && !op->crashed) {
+        run->result->invariant_checks++;
+        rc = l1_of(run, op, p->par.events_from, line);
+    }
+    if (rc == 0) {
+        run->result->invariant_checks++;
+        rc = l2_of(run, op, p->par.events_from, line);
+    }
+    if (rc == 0) {
+        run->result->invariant_checks++;
+        rc = d2_par(run, p, line);
+    }
+    return run->oom ? -1 : rc;
 }
 
 /* ---- S1 ------------------------------------------------------------------------------------ */
@@ -746,7 +859,7 @@ void kcs_inv_free(kcs_run *run) {
     run->secrets = NULL;
     if (run->procs != NULL)
         for (size_t i = 0; i < run->sc->nprocs; i++) {
-            kcs_inv_forget_core(&run->procs[i]);
+            shadow_clear(&run->procs[i]);
             free(run->procs[i].shadow);
             run->procs[i].shadow = NULL;
         }

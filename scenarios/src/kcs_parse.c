@@ -43,8 +43,12 @@
  *  - `parallel` holds only operations; an empty block, a nested `parallel`,
  *    an `end` without `parallel` and a block still open at the next
  *    `scenario` or at the end of the file (reported at the `parallel` line)
- *    are errors. The block is parsed completely; the interpreter reports
- *    "parallel blocks are not supported yet" when it reaches one.
+ *    are errors.
+ *  - `sweep crash <process>: <operation> [-> <outcome>]` takes an operation
+ *    statement after `sweep crash`: generate, sign, load, pubkey, rename or
+ *    delete (the others make no call to crash after). Not inside `parallel`.
+ *  - `knob explore_bound=N` (1 .. 100000000) is the explorer's bound for the
+ *    scenario (metadata, no step; the last one counts).
  *  - A file without any `scenario` is an error (line 1).
  */
 #include "kcs/ast.h"
@@ -112,6 +116,7 @@ static void stmt_free(kcs_stmt *st) {
         free(st->u.fault.match);
         break;
     case KCS_ST_OP:
+    case KCS_ST_SWEEP:
         free(st->u.op.label);
         free(st->u.op.label2);
         break;
@@ -769,6 +774,15 @@ static int parse_knob(parser *p) {
         return FAIL(p, "bad knob '%s' (usage: knob <name>=<value>)", SHOW(arg));
     *eq = '\0';
     const char *value = eq + 1;
+    if (strcmp(arg, "explore_bound") == 0) {
+        /* The explorer's bound: scenario metadata, not a world knob. */
+        uint64_t b = 0;
+        if (!parse_u64(value, &b) || b == 0 || b > 100000000)
+            return FAIL(p, "bad value '%s' for knob explore_bound (expected 1 .. 100000000)",
+                        SHOW(value));
+        p->sc->explore_bound = b;
+        return 0;
+    }
     int k = world_knob_from_name(arg);
     if (k < 0)
         return FAIL(p, "unknown knob '%s'", SHOW(arg));
@@ -1439,9 +1453,43 @@ static bool is_op_word(const token *t) {
     return !t->quoted && n >= 2 && t->s[n - 1] == ':';
 }
 
-static const char *const keywords[] = {"scenario", "doc",   "tags",     "guards",   "knob",
-                                       "device",   "clock", "keychain", "user",     "process",
-                                       "fault",    "mark",  "expect",   "parallel", "end"};
+static const char *const keywords[] = {"scenario", "doc",      "tags", "guards",  "knob",  "device",
+                                       "clock",    "keychain", "user", "process", "fault", "mark",
+                                       "expect",   "parallel", "end",  "sweep"};
+
+/* sweep crash <process>: <operation> [options] [-> <outcome>] */
+static int parse_sweep(parser *p) {
+    static const char usage[] = "sweep crash <process>: <operation> [-> <outcome>]";
+    if (need_tokens(p, 4, usage) != 0)
+        return -1;
+    if (p->toks[1].quoted || strcmp(p->toks[1].s, "crash") != 0)
+        return FAIL(p, "unknown sweep '%s' (usage: %s)", SHOW(p->toks[1].s), usage);
+    if (!is_op_word(&p->toks[2]))
+        return FAIL(p, "expected '<process>:' after 'sweep crash' (usage: %s)", usage);
+    /* The rest is an operation statement. */
+    token *toks = p->toks;
+    size_t ntoks = p->ntoks;
+    p->toks += 2;
+    p->ntoks -= 2;
+    kcs_stmt st;
+    int rc = parse_op(p, &st);
+    p->toks = toks;
+    p->ntoks = ntoks;
+    if (rc != 0)
+        return -1;
+    kcs_op_kind k = st.u.op.kind;
+    if (k != KCS_OP_GENERATE && k != KCS_OP_SIGN && k != KCS_OP_LOAD && k != KCS_OP_PUBKEY &&
+        k != KCS_OP_RENAME && k != KCS_OP_DELETE) {
+        stmt_free(&st);
+        return FAIL(p,
+                    "sweep crash: only generate, sign, load, pubkey, rename and delete make calls "
+                    "to crash after, not '%s'",
+                    kcs_op_name(k));
+    }
+    st.kind = KCS_ST_SWEEP;
+    p->sc->has_sweep = true;
+    return push_stmt(p, &st);
+}
 
 static bool is_keyword(const char *w) {
     for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
@@ -1536,6 +1584,8 @@ static int parse_line(parser *p) {
         return parse_fault(p);
     if (strcmp(kw, "expect") == 0)
         return parse_expect(p);
+    if (strcmp(kw, "sweep") == 0)
+        return parse_sweep(p);
     if (strcmp(kw, "mark") == 0) {
         kcs_stmt st;
         if (want_tokens(p, 1, "mark") != 0 || new_stmt(p, &st, KCS_ST_MARK) == NULL)
@@ -1703,6 +1753,11 @@ const char *kcs_scenario_doc(const kcs_file *file, size_t index) {
 bool kcs_scenario_has_parallel(const kcs_file *file, size_t index) {
     const kcs_scenario *sc = kcs_file_scenario(file, index);
     return sc != NULL && sc->has_parallel;
+}
+
+bool kcs_scenario_has_sweep(const kcs_file *file, size_t index) {
+    const kcs_scenario *sc = kcs_file_scenario(file, index);
+    return sc != NULL && sc->has_sweep;
 }
 
 size_t kcs_scenario_tag_count(const kcs_file *file, size_t index) {

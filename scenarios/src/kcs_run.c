@@ -33,10 +33,12 @@
  *  - The journal gets a note for every operation ("line N: <statement>" and
  *    "line N: => <outcome>"); world statements are journaled by the world
  *    itself; expectations write nothing.
- *  - A `parallel` block fails the scenario at its line: "parallel blocks are
- *    not supported yet" (running them is the next issue).
+ *  - A `parallel` block runs its processes on scheduled threads
+ *    (kcs_parallel.c); a scenario with blocks or sweeps is run by the
+ *    explorer (kcs_drive.c), once per schedule or crash point.
  */
 #include "kcs_internal.h"
+#include "kcs_statecov.h" /* state-machine coverage hooks */
 
 #include "ref/ehw1.h"
 #include "ref/meta.h"
@@ -407,7 +409,30 @@ static bool outcome_holds(const kcs_op *op, bool crashed, ref_error err) {
 /* Runs one operation. Step failures are recorded at once (return 1); an
  * outcome or signature mismatch goes to `pending`, reported after the
  * invariants. */
-static int exec_op(kcs_run *run, const kcs_stmt *st, char *pending, size_t pending_cap) {
+/* The public key the SE key of a signature made inside a parallel block: the
+ * key the process's SESign used (other processes may have re-created the
+ * label since, so the label's current key proves nothing). */
+static bool signing_key_of(kcs_run *run, const kcs_proc *p, unsigned char out[65]) {
+    world_se_key_view k;
+    if (p->par.sign_key == 0 || !world_se_key_at(run->w, (size_t)(p->par.sign_key - 1), &k))
+        return false;
+    memcpy(out, k.public_key, 65);
+    return true;
+}
+
+/* Inside a parallel block a public key must be one of the Secure Enclave's
+ * keys (the label may name another key by the end of the operation). */
+static bool is_some_se_key(kcs_run *run, const uint8_t pub[65]) {
+    size_t n = world_se_key_count(run->w);
+    for (size_t i = 0; i < n; i++) {
+        world_se_key_view k;
+        if (world_se_key_at(run->w, i, &k) && memcmp(k.public_key, pub, 65) == 0)
+            return true;
+    }
+    return false;
+}
+
+int kcs_exec_op(kcs_run *run, const kcs_stmt *st, char *pending, size_t pending_cap) {
     const kcs_op *op = &st->u.op;
     kcs_proc *p = &run->procs[op->proc];
     const char *pname = p->decl->name;
@@ -432,12 +457,14 @@ static int exec_op(kcs_run *run, const kcs_stmt *st, char *pending, size_t pendi
             return 1;
     } else {
         ref_core *core = p->core;
-        run->op.ran = true;
-        run->op.proc = op->proc;
-        run->op.kind = op->kind;
-        run->op.label = op->label;
-        run->op.presence = kcs_key_needs_presence(run, p, op->label);
-        run->op.class_key_lost = any_class_key_lost(run);
+        kcs_op_ctx *opc = run->in_parallel ? &p->par.op : &run->op;
+        opc->ran = true;
+        opc->proc = op->proc;
+        opc->kind = op->kind;
+        opc->label = op->label;
+        opc->presence = kcs_key_needs_presence(run, p, op->label);
+        opc->class_key_lost = any_class_key_lost(run);
+        p->cur_op = st;
         world_set_current(run->w, p->pid);
         CFDataRef sig = NULL;
         char msg[128];
@@ -471,16 +498,19 @@ static int exec_op(kcs_run *run, const kcs_stmt *st, char *pending, size_t pendi
         }
         world_set_current(run->w, -1);
         crashed = world_process_crashed(run->w, p->pid);
-        run->op.err = err;
-        run->op.code = ref_core_last_bridge_code(core);
-        run->op.crashed = crashed;
+        p->cur_op = NULL;
+        opc->err = err;
+        opc->code = ref_core_last_bridge_code(core);
+        opc->crashed = crashed;
         if (err != REF_OK)
             snprintf(message, sizeof message, "%s", ref_core_last_message(core));
 
         /* A signature is always verified; a public key must be the SE key's. */
         if (sig != NULL) {
             unsigned char key[65];
-            if (!public_key_of(run, p, op->label, key))
+            bool have = run->in_parallel ? signing_key_of(run, p, key)
+                                         : public_key_of(run, p, op->label, key);
+            if (!have)
                 snprintf(pending, pending_cap,
                          "%s: sign %s: cannot find the key's public key to verify the signature",
                          pname, op->label);
@@ -494,7 +524,12 @@ static int exec_op(kcs_run *run, const kcs_stmt *st, char *pending, size_t pendi
             snprintf(pending, pending_cap, "%s: sign %s: succeeded without a signature", pname,
                      op->label);
         }
-        if (op->kind == KCS_OP_PUBKEY && err == REF_OK) {
+        if (op->kind == KCS_OP_PUBKEY && err == REF_OK && run->in_parallel) {
+            if (!is_some_se_key(run, pub))
+                snprintf(pending, pending_cap,
+                         "%s: pubkey %s: returned a key that is no Secure Enclave key's", pname,
+                         op->label);
+        } else if (op->kind == KCS_OP_PUBKEY && err == REF_OK) {
             world_se_key_view k;
             const char *why = NULL;
             if (kcs_se_key_of(run, p, op->label, &k, &why) == 0 &&
@@ -562,9 +597,11 @@ static int exec_stmt(kcs_run *run, const kcs_stmt *st, char *pending, size_t pen
         world_fault_crash(w, run->procs[st->u.crash.proc].pid, st->u.crash.api, st->u.crash.nth);
         return 0;
     case KCS_ST_OP:
-        return exec_op(run, st, pending, pending_cap);
+        return kcs_exec_op(run, st, pending, pending_cap);
+    case KCS_ST_SWEEP:
+        return kcs_exec_sweep(run, st, pending, pending_cap);
     case KCS_ST_PARALLEL:
-        return kcs_fail(run, st->line, "parallel blocks are not supported yet");
+        return kcs_exec_parallel(run, st, pending, pending_cap);
     default:
         return kcs_expect(run, st);
     }
@@ -600,14 +637,18 @@ void kcs_result_free(kcs_result *result) {
         return;
     free(result->failure);
     free(result->journal);
+    free(result->schedule);
     result->failure = NULL;
     result->journal = NULL;
+    result->schedule = NULL;
 }
 
 static void run_free(kcs_run *run) {
     if (run->procs != NULL)
-        for (size_t i = 0; i < run->sc->nprocs; i++)
+        for (size_t i = 0; i < run->sc->nprocs; i++) {
             core_drop(&run->procs[i]);
+            kcs_par_forget(&run->procs[i]);
+        }
     kcs_inv_free(run);
     free(run->procs);
     run->procs = NULL;
@@ -655,22 +696,32 @@ int kcs_run_init(kcs_run *run, const kcs_file *file, size_t index, const kcs_run
     return 0;
 }
 
+static int run_stmt(kcs_run *run, const kcs_stmt *st);
+
 int kcs_run_step(kcs_run *run, size_t index) {
     if (index >= run->sc->nstmts)
         return -1;
-    const kcs_stmt *st = &run->sc->stmts[index];
+    return run_stmt(run, &run->sc->stmts[index]);
+}
+
+int kcs_run_extra_step(kcs_run *run, const kcs_stmt *st) { return run_stmt(run, st); }
+
+static int run_stmt(kcs_run *run, const kcs_stmt *st) {
     char pending[PENDING_MAX];
+    run->pending_line = 0;
     run->step = st;
     memset(&run->op, 0, sizeof run->op);
     pending[0] = '\0';
     run->result->steps++;
     if (kcs_inv_step_begin(run) != 0)
         return -1;
+    kcs_statecov_step_begin(run, st); /* state-machine coverage (kcs_statecov.c) */
     int rc = exec_stmt(run, st, pending, sizeof pending);
+    kcs_statecov_step_end(run, st); /* state-machine coverage (kcs_statecov.c) */
     if (rc == 0)
         rc = kcs_inv_step_end(run);
     if (rc == 0 && pending[0] != '\0')
-        rc = kcs_fail(run, st->line, "%s", pending);
+        rc = kcs_fail(run, run->pending_line > 0 ? run->pending_line : st->line, "%s", pending);
     if (run->oom)
         rc = -1;
     return rc;
@@ -707,6 +758,14 @@ int kcs_run_finish(kcs_run *run, int rc) {
 
 int kcs_run_scenario(const kcs_file *file, size_t index, const kcs_run_options *options,
                      kcs_result *result) {
+    const kcs_scenario *sc = kcs_file_scenario(file, index);
+    if (sc != NULL && (sc->has_parallel || sc->has_sweep))
+        return kcs_explore_scenario(file, index, options, NULL, result);
+    return kcs_run_plain(file, index, options, result);
+}
+
+int kcs_run_plain(const kcs_file *file, size_t index, const kcs_run_options *options,
+                  kcs_result *result) {
     kcs_run run;
     if (kcs_run_init(&run, file, index, options, result) != 0)
         return -1;

@@ -67,7 +67,7 @@ static kcs_file *parse(const char *text) {
 }
 
 static kcs_result run(const kcs_file *f, size_t i, ref_mutant_set m, bool trace) {
-    kcs_run_options o = {1, m, trace};
+    kcs_run_options o = {.seed = 1, .mutants = m, .trace = trace};
     kcs_result r;
     assert_int_equal(kcs_run_scenario(f, i, &o, &r), 0);
     assert_non_null(r.failure);
@@ -361,9 +361,6 @@ static void step_failures(void **state) {
                                                    "unlock"},
         {"scenario s\nkeychain unlock\n",
          "t.kcs:2: keychain unlock: keychain unlock: the device is off"},
-        {"scenario s\ndevice boot\nprocess agent\nagent: generate k1 -> any\nparallel\n"
-         "agent: load k1\nend\nagent: load k1\n",
-         "t.kcs:5: parallel blocks are not supported yet"},
         {"scenario s\ndevice boot\ndevice unlock\nprocess agent\nagent: plant k1\n"
          "agent: plant k1\n",
          "t.kcs:6: plant: label 'k1' already has a file or a keychain item"},
@@ -442,7 +439,7 @@ static void same_seed_same_journal(void **state) {
     kcs_result_free(&a);
     kcs_result_free(&b);
     /* Another seed: other keys, same verdict. */
-    kcs_run_options o = {99, REF_MUTANTS_NONE, true};
+    kcs_run_options o = {.seed = 99, .mutants = REF_MUTANTS_NONE, .trace = true};
     kcs_result c;
     assert_int_equal(kcs_run_scenario(f, 0, &o, &c), 0);
     assert_int_equal(c.verdict, KCS_PASS);

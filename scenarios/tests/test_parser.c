@@ -686,7 +686,7 @@ static void check_one(const char *text, size_t len, size_t *parsed, size_t *ran)
     /* Run what parses (the first scenario): any verdict, never a crash. */
     if ((*parsed % 4) == 0) {
         kcs_result r;
-        kcs_run_options o = {3, REF_MUTANTS_NONE, false};
+        kcs_run_options o = {.seed = 3, .mutants = REF_MUTANTS_NONE, .trace = false};
         assert_int_equal(kcs_run_scenario(f, 0, &o, &r), 0);
         assert_non_null(r.failure);
         assert_non_null(r.journal);

@@ -180,6 +180,8 @@ const char *world_answer_name(world_answer a);
 int world_answer_from_name(const char *name); /* -1 if unknown */
 void world_user_queue(world *w, world_answer a, unsigned times);
 void world_user_set_default(world *w, world_answer a);
+/* Answers queued by world_user_queue and not consumed yet. */
+size_t world_user_answers_pending(const world *w);
 
 typedef enum {
     WORLD_PROMPT_LA_EVALUATE,          /* LAContext evaluatePolicy */
@@ -249,6 +251,9 @@ typedef struct {
 void world_fault_add(world *w, const world_fault *f);
 /* Crash `proc` right after its nth matching call to `api` returns. */
 void world_fault_crash(world *w, world_pid proc, world_api api, unsigned nth);
+/* Crash `proc` right after its nth call of any API (counted from now) returns:
+ * the crash points of a crash-point sweep. */
+void world_fault_crash_after_calls(world *w, world_pid proc, unsigned nth);
 
 /* ---- Journal -------------------------------------------------------------- */
 
@@ -340,5 +345,55 @@ bool world_verify_signature(const unsigned char public_key[65], const unsigned c
 
 /* Draws from the world's seeded generator (used by the engine for plants). */
 void world_random_bytes(world *w, void *out, size_t len);
+
+/* ---- Scheduler hook (parallel blocks) -------------------------------------------
+ * The one entry hook of every Apple-shaped and kc_file_* call can hand control
+ * to a scheduler: right after the call's key arguments are known and before
+ * the fault plan and the call itself run (at the start of the hook's fault
+ * step), the world passes a description of the pending call to `yield`. The
+ * scheduler may let other simulated processes run before it returns (it must
+ * make this call's process current again, world_set_current); the call then
+ * runs on the world as it is at that moment. Returning false abandons the
+ * call: it fails without effect (errSecNotAvailable), as a crashed process's
+ * calls do. After the call, `done` (if set) sees the same description with the
+ * status. The world knows nothing else about schedulers. */
+
+typedef struct {
+    world_api api; /* WORLD_API_COUNT for a scheduler's own pseudo-event */
+    world_pid pid;
+    char keychain[8];  /* "dp", "file", or "" when the call names no keychain */
+    char service[96];  /* item calls: the query's service/account, "" = any */
+    char account[96];
+    char service2[96]; /* SecItemUpdate: the new service/account, "" = unchanged */
+    char account2[96];
+    char path[128];    /* file calls: the path (kc_file_list: the prefix) */
+    char path2[128];   /* kc_file_rename: the destination */
+    uint64_t se_key;   /* SE sign/public key/delete: the key id, 0 if none */
+    uint32_t flags;    /* as journaled (access-control flags) */
+    bool writes;       /* may change what it names (add, update, delete, write...) */
+    bool prefix;       /* `path` is a prefix (kc_file_list) */
+    bool may_prompt;   /* may show a prompt (and consume one queued answer) */
+    bool login_read;   /* depends on the login keychain's lock state */
+    bool login_write;  /* may unlock the login keychain (a prompt) */
+    bool shared_fault; /* a planned fault for any process counts calls of this API */
+    bool no_effect;    /* the process has crashed: the call changes nothing */
+    bool global;       /* touches everything (a scheduler's pseudo-event) */
+    int32_t status;    /* `done` only: what the call returned */
+} world_call_info;
+
+typedef bool (*world_yield_fn)(void *ctx, const world_call_info *call);
+typedef void (*world_done_fn)(void *ctx, const world_call_info *call);
+
+/* Installs (or, with NULL functions, removes) the scheduler. */
+void world_set_scheduler(world *w, world_yield_fn yield, world_done_fn done, void *ctx);
+
+/* Do two pending calls of different processes commute: does running them in
+ * either order reach the same world (same items, files, SE keys, lock states,
+ * fault counters, answers consumed)? Conservative: false whenever unsure.
+ * `answers_queued`: user answers are queued (then two calls that may prompt
+ * never commute: each consumes the next answer; with none queued every prompt
+ * gets the default answer, whatever the order). Calls of one process never
+ * commute. */
+bool world_calls_commute(const world_call_info *a, const world_call_info *b, bool answers_queued);
 
 #endif

@@ -64,7 +64,8 @@ typedef enum {
     KCS_ST_EXPECT_WARNING,
     KCS_ST_EXPECT_USABLE,
     KCS_ST_EXPECT_FILES,
-    KCS_ST_PARALLEL, /* parallel ... end (parsed; running it is the next issue) */
+    KCS_ST_PARALLEL, /* parallel ... end */
+    KCS_ST_SWEEP,    /* sweep crash <process>: <operation> [-> <outcome>] (u.op) */
 } kcs_stmt_kind;
 
 typedef enum {
@@ -234,6 +235,8 @@ typedef struct {
     kcs_stmt *stmts; /* executable statements in order */
     size_t nstmts, stmts_cap;
     bool has_parallel;
+    bool has_sweep;
+    uint64_t explore_bound; /* knob explore_bound=N; 0: the default */
 } kcs_scenario;
 
 struct kcs_file {

@@ -12,6 +12,10 @@
 int kcs_cli_run(int argc, char **argv);
 int kcs_cli_mutants(int argc, char **argv);
 int kcs_cli_errmap(int argc, char **argv);
+int kcs_cli_coverage(int argc, char **argv);
+int kcs_cli_report(int argc, char **argv);
+int kcs_cli_explore(int argc, char **argv);
+int kcs_cli_replay(int argc, char **argv);
 
 /* Helpers shared by the subcommands. */
 /* Prints "keyclass: <message>" and the usage line to stderr; returns 2. */

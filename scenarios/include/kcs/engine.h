@@ -46,6 +46,9 @@ typedef struct {
     uint64_t seed;          /* world seed (default 1) */
     ref_mutant_set mutants; /* REF_MUTANTS_NONE: the clean core */
     bool trace;             /* keep the whole journal in the result */
+    /* State-machine coverage (kcs/statecov.h): when set, the cell of every
+     * operation is recorded into it. NULL: nothing recorded. */
+    struct kcs_statecov *statecov;
 } kcs_run_options;
 
 typedef enum {
@@ -69,6 +72,21 @@ typedef struct {
     uint64_t invariant_checks; /* individual invariant evaluations made */
     uint64_t prompts;          /* prompts shown in the whole run */
     uint64_t calls;            /* Apple API calls in the whole run */
+    /* Scenarios with `parallel` blocks or `sweep` statements run once per
+     * schedule and crash point (kcs_explore_scenario); the other fields then
+     * describe the run that failed, or the last one. */
+    bool explored;         /* the scenario has parallel blocks */
+    bool exhaustive;       /* every schedule was covered (up to reordering independent calls) */
+    uint64_t schedules;    /* executions of the scenario for its blocks (1 without blocks) */
+    uint64_t systematic;   /* of those, by the systematic search (pruned ones included) */
+    uint64_t pruned;       /* of those, abandoned early as redundant */
+    uint64_t sampled;      /* of those, the random sample (above the bound) */
+    uint64_t bound;        /* the bound that applied */
+    uint64_t sample_seed;  /* the sample's seed */
+    uint64_t crash_points; /* sweep variants run */
+    /* The failing schedule ("a,a,b": which process ran at each decision; see
+     * `keyclass replay`), NULL when the failure is not in a block. Owned. */
+    char *schedule;
 } kcs_result;
 
 /* Runs scenario `index` of `file` in a fresh world. Returns 0 with *result
@@ -77,5 +95,36 @@ typedef struct {
 int kcs_run_scenario(const kcs_file *file, size_t index, const kcs_run_options *options,
                      kcs_result *result);
 void kcs_result_free(kcs_result *result);
+
+/* ---- Parallel blocks and crash-point sweeps --------------------------------------- */
+
+typedef struct {
+    /* Systematic executions before the search gives way to a random sample
+     * of as many (0: the scenario's `knob explore_bound=N`, else 2000). */
+    uint64_t bound;
+    uint64_t random;      /* > 0: only a random sample of this many schedules */
+    uint64_t random_seed; /* the sample's seed (0: 1) */
+    bool no_reduction;    /* every interleaving (no sleep sets, no DPOR) */
+    bool keep_going;      /* do not stop at the first failing schedule */
+    /* Replay exactly this schedule (process names at each decision, "a,b,b";
+     * `name*N` repeats); NULL: explore. */
+    const char *schedule;
+} kcs_explore_options;
+
+/* Runs a scenario under every schedule of its parallel blocks (up to the
+ * bound, then a seeded random sample) and every crash point of its sweeps;
+ * stops at the first failure and keeps the shortest failing schedule found.
+ * kcs_run_scenario does this (with default options) for every scenario that
+ * has blocks or sweeps. Same returns as kcs_run_scenario; a schedule that
+ * names a process that cannot run at that point is a failure of the run
+ * saying so. */
+int kcs_explore_scenario(const kcs_file *file, size_t index, const kcs_run_options *options,
+                         const kcs_explore_options *explore, kcs_result *result);
+/* A line saying how a scenario was explored ("57 schedules, all of them up
+ * to reordering independent calls", "... then a random sample of 2000 (seed
+ * 1)", ", 9 crash points"); "" for a scenario without blocks or sweeps. */
+void kcs_result_exploration(const kcs_result *result, char *buf, size_t cap);
+/* Does the scenario hold a `sweep` statement? */
+bool kcs_scenario_has_sweep(const kcs_file *file, size_t index);
 
 #endif
