@@ -15,18 +15,8 @@ struct __CFArray {
     unsigned iterating; /* nesting depth of CFArrayApplyFunction */
 };
 
-static const void *type_retain(CFAllocatorRef allocator, const void *value) {
-    (void)allocator;
-    return CFRetain(value);
-}
-
-static void type_release(CFAllocatorRef allocator, const void *value) {
-    (void)allocator;
-    CFRelease(value);
-}
-
-const CFArrayCallBacks kCFTypeArrayCallBacks = {0, type_retain, type_release, CFCopyDescription,
-                                                CFEqual};
+const CFArrayCallBacks kCFTypeArrayCallBacks = {0, cf_type_retain, cf_type_release,
+                                                CFCopyDescription, CFEqual};
 
 CFTypeID CFArrayGetTypeID(void) { return CF_TYPE_ID_ARRAY; }
 

@@ -352,6 +352,16 @@ void CFRelease(CFTypeRef cf) {
     quarantine_push(cf, cls);
 }
 
+const void *cf_type_retain(CFAllocatorRef allocator, const void *value) {
+    (void)allocator;
+    return CFRetain(value);
+}
+
+void cf_type_release(CFAllocatorRef allocator, const void *value) {
+    (void)allocator;
+    CFRelease(value);
+}
+
 CFTypeID CFGetTypeID(CFTypeRef cf) {
     cf_header *header = checked_header(cf, "CFGetTypeID", ACCESS_USE);
     return header != NULL ? header->cls->type_id : 0;

@@ -34,26 +34,16 @@ struct __CFDictionary {
 
 /* ---- Callbacks -------------------------------------------------------------- */
 
-static const void *type_retain(CFAllocatorRef allocator, const void *value) {
-    (void)allocator;
-    return CFRetain(value);
-}
-
-static void type_release(CFAllocatorRef allocator, const void *value) {
-    (void)allocator;
-    CFRelease(value);
-}
-
 static const void *string_copy_retain(CFAllocatorRef allocator, const void *value) {
     return CFStringCreateCopy(allocator, value);
 }
 
 const CFDictionaryKeyCallBacks kCFTypeDictionaryKeyCallBacks = {
-    0, type_retain, type_release, CFCopyDescription, CFEqual, CFHash};
+    0, cf_type_retain, cf_type_release, CFCopyDescription, CFEqual, CFHash};
 const CFDictionaryKeyCallBacks kCFCopyStringDictionaryKeyCallBacks = {
-    0, string_copy_retain, type_release, CFCopyDescription, CFEqual, CFHash};
-const CFDictionaryValueCallBacks kCFTypeDictionaryValueCallBacks = {0, type_retain, type_release,
-                                                                    CFCopyDescription, CFEqual};
+    0, string_copy_retain, cf_type_release, CFCopyDescription, CFEqual, CFHash};
+const CFDictionaryValueCallBacks kCFTypeDictionaryValueCallBacks = {
+    0, cf_type_retain, cf_type_release, CFCopyDescription, CFEqual};
 
 CFTypeID CFDictionaryGetTypeID(void) { return CF_TYPE_ID_DICTIONARY; }
 

@@ -59,6 +59,11 @@ void *cf_object_alloc(const kc_cf_class *cls, size_t body_size, bool immortal);
 /* Registers a statically allocated immortal object (header already set). */
 void cf_register_static(CFTypeRef obj);
 
+/* The retain and release callbacks of the kCFType... callback sets (arrays,
+ * dictionaries): CFRetain and CFRelease, the allocator ignored. */
+const void *cf_type_retain(CFAllocatorRef allocator, const void *value);
+void cf_type_release(CFAllocatorRef allocator, const void *value);
+
 /* kc_cf_object_cast under a shorter name. */
 #define cf_cast kc_cf_object_cast
 #define cf_misuse kc_cf_report_misuse

@@ -173,17 +173,9 @@ static void reason_token(CFStringRef reason, char *out, size_t size) {
     out[n > 0 ? n : 1] = '\0';
 }
 
-static int32_t evaluate(struct __LAContext *ctx, LAPolicy policy, CFStringRef reason, world *w) {
-    CFIndex refused = cannot_evaluate(ctx, policy, w);
-    if (refused != 0)
-        return (int32_t)refused; /* no prompt: no answer consumed */
-    char about[48];
-    reason_token(reason, about, sizeof about);
-    switch (world_prompt_show(w, WORLD_PROMPT_LA_EVALUATE, about)) {
+int32_t la_answer_status(world_answer a) {
+    switch (a) {
     case WORLD_ANSWER_APPROVE:
-        ctx->authenticated = true;
-        ctx->auth_ms = world_now_ms(w);
-        ctx->auth_epoch = world_lock_epoch(w);
         return 0;
     case WORLD_ANSWER_CANCEL:
         return LAErrorUserCancel;
@@ -193,6 +185,21 @@ static int32_t evaluate(struct __LAContext *ctx, LAPolicy policy, CFStringRef re
     default:
         return LAErrorSystemCancel;
     }
+}
+
+static int32_t evaluate(struct __LAContext *ctx, LAPolicy policy, CFStringRef reason, world *w) {
+    CFIndex refused = cannot_evaluate(ctx, policy, w);
+    if (refused != 0)
+        return (int32_t)refused; /* no prompt: no answer consumed */
+    char about[48];
+    reason_token(reason, about, sizeof about);
+    world_answer answer = world_prompt_show(w, WORLD_PROMPT_LA_EVALUATE, about);
+    if (answer == WORLD_ANSWER_APPROVE) {
+        ctx->authenticated = true;
+        ctx->auth_ms = world_now_ms(w);
+        ctx->auth_epoch = world_lock_epoch(w);
+    }
+    return la_answer_status(answer);
 }
 
 Boolean LAContextEvaluatePolicy(LAContextRef context, LAPolicy policy, CFStringRef localizedReason,

@@ -31,4 +31,9 @@ bool la_context_reusable(LAContextRef ctx, const world *w);
  * NULL: false. Not a LAContext: CF misuse reported, false. */
 bool la_context_invalidated(LAContextRef ctx);
 
+/* The status of a LocalAuthentication prompt's answer: 0 (errSecSuccess)
+ * when approved, LAErrorUserCancel, LAErrorAuthenticationFailed, or
+ * LAErrorSystemCancel when nobody answered. */
+int32_t la_answer_status(world_answer a);
+
 #endif

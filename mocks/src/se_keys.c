@@ -246,18 +246,45 @@ static EVP_PKEY *p256_public(const unsigned char public_key[SE_PUBLIC_KEY_LEN]) 
     return pkey;
 }
 
+/* Public keys by their point, for verification (the memo above, same
+ * rules: pure, process-wide). */
+typedef struct {
+    bool used;
+    unsigned char public_key[SE_PUBLIC_KEY_LEN];
+    EVP_PKEY *pkey;
+} public_memo;
+
+static public_memo public_memos[SE_MEMO_SLOTS];
+static size_t public_memo_next;
+
+static EVP_PKEY *p256_public_memo(const unsigned char public_key[SE_PUBLIC_KEY_LEN]) {
+    for (size_t i = 0; i < SE_MEMO_SLOTS; i++)
+        if (public_memos[i].used &&
+            memcmp(public_memos[i].public_key, public_key, SE_PUBLIC_KEY_LEN) == 0)
+            return public_memos[i].pkey;
+    EVP_PKEY *pkey = p256_public(public_key);
+    if (pkey == NULL)
+        return NULL;
+    public_memo *m = &public_memos[public_memo_next];
+    public_memo_next = (public_memo_next + 1) % SE_MEMO_SLOTS;
+    EVP_PKEY_free(m->pkey);
+    m->used = true;
+    memcpy(m->public_key, public_key, SE_PUBLIC_KEY_LEN);
+    m->pkey = pkey;
+    return pkey;
+}
+
 bool world_verify_signature(const unsigned char public_key[65], const unsigned char *msg,
                             size_t msg_len, const unsigned char *sig, size_t sig_len) {
     if (public_key == NULL || (msg == NULL && msg_len > 0) || sig == NULL || sig_len == 0)
         return false;
     static const unsigned char empty = 0;
-    EVP_PKEY *pkey = p256_public(public_key);
+    EVP_PKEY *pkey = p256_public_memo(public_key); /* the memo's: not freed here */
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     bool ok = pkey != NULL && md != NULL &&
               EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey) == 1 &&
               EVP_DigestVerify(md, sig, sig_len, msg != NULL ? msg : &empty, msg_len) == 1;
     EVP_MD_CTX_free(md);
-    EVP_PKEY_free(pkey);
     ERR_clear_error();
     return ok;
 }
@@ -527,6 +554,30 @@ static bool run_call(world *w, world_call *call, int32_t *status) {
     return !world_call_faulted(w, call, status) || *status == errSecSuccess;
 }
 
+/* The start of a call on an existing key: the active world (NULL: there is
+ * none, and the call fails with errSecNotAvailable before anything else), the
+ * call begun, the key its blob names and the status of that argument. */
+static world *key_call_begin(world_call *call, world_api api, CFDataRef data_representation,
+                             se_key **key, int32_t *arg_status) {
+    world *w = world_active();
+    if (w == NULL)
+        return NULL;
+    world_call_begin(w, call, api);
+    *arg_status = arg_key(w, data_representation, call, key);
+    return w;
+}
+
+/* Once the fault plan lets a call on an existing key run: the key looked up
+ * again, then the enclave's availability and the arguments decide.
+ * errSecSuccess when the call's own work may go ahead. */
+static int32_t key_call_gate(world *w, const world_call *call, se_key **key, int32_t arg_status) {
+    if (arg_status == errSecSuccess)
+        arg_status = key_again(w, call, key);
+    if (!se_available(w))
+        return errSecNotAvailable;
+    return arg_status;
+}
+
 /* The protection class of a kSecAttrAccessible* value, or -1. */
 static int protection_class(CFTypeRef protection) {
     if (protection == NULL || CFGetTypeID(protection) != CFStringGetTypeID())
@@ -606,28 +657,20 @@ OSStatus SEKeyGenerate(SecAccessControlRef access_control, CFDataRef *data_repre
 OSStatus SEKeyCopyPublicKey(CFDataRef data_representation, CFDataRef *public_key) {
     if (public_key != NULL)
         *public_key = NULL;
-    world *w = world_active();
+    world_call call;
+    se_key *key;
+    int32_t arg_status;
+    world *w =
+        key_call_begin(&call, WORLD_API_SE_PUBLIC_KEY, data_representation, &key, &arg_status);
     if (w == NULL)
         return errSecNotAvailable;
-    world_call call;
-    world_call_begin(w, &call, WORLD_API_SE_PUBLIC_KEY);
-    se_key *key = NULL;
-    int32_t arg_status = arg_key(w, data_representation, &call, &key);
     if (public_key == NULL)
         arg_status = errSecParam;
     int32_t status;
-    if (run_call(w, &call, &status)) {
-        if (arg_status == errSecSuccess)
-            arg_status = key_again(w, &call, &key);
-        if (!se_available(w))
-            status = errSecNotAvailable;
-        else if (arg_status != errSecSuccess)
-            status = arg_status;
-        else if ((*public_key = CFDataCreate(NULL, key->public_key, SE_PUBLIC_KEY_LEN)) == NULL)
-            status = errSecAllocate;
-        else
-            status = errSecSuccess;
-    }
+    if (run_call(w, &call, &status) &&
+        (status = key_call_gate(w, &call, &key, arg_status)) == errSecSuccess &&
+        (*public_key = CFDataCreate(NULL, key->public_key, SE_PUBLIC_KEY_LEN)) == NULL)
+        status = errSecAllocate;
     return world_call_end(w, &call, status);
 }
 
@@ -661,30 +704,19 @@ static int32_t sign_gate(world *w, world_call *call, const se_key *key, LAContex
         return errSecInteractionNotAllowed; /* no prompt shown, no answer consumed */
     char about[32];
     snprintf(about, sizeof about, "key=%llu", (unsigned long long)key->id);
-    switch (world_prompt_show(w, WORLD_PROMPT_SE_PRESENCE, about)) {
-    case WORLD_ANSWER_APPROVE:
-        return errSecSuccess;
-    case WORLD_ANSWER_CANCEL:
-        return LAErrorUserCancel;
-    case WORLD_ANSWER_FAIL:
-        return LAErrorAuthenticationFailed;
-    case WORLD_ANSWER_ABSENT:
-    default:
-        return LAErrorSystemCancel;
-    }
+    return la_answer_status(world_prompt_show(w, WORLD_PROMPT_SE_PRESENCE, about));
 }
 
 OSStatus SEKeySign(CFDataRef data_representation, CFDataRef message, LAContextRef context,
                    CFDataRef *signature) {
     if (signature != NULL)
         *signature = NULL;
-    world *w = world_active();
+    world_call call;
+    se_key *key;
+    int32_t arg_status;
+    world *w = key_call_begin(&call, WORLD_API_SE_SIGN, data_representation, &key, &arg_status);
     if (w == NULL)
         return errSecNotAvailable;
-    world_call call;
-    world_call_begin(w, &call, WORLD_API_SE_SIGN);
-    se_key *key = NULL;
-    int32_t arg_status = arg_key(w, data_representation, &call, &key);
     if (is_data(message))
         call.in_size = (size_t)CFDataGetLength(message);
     else if (arg_status == errSecSuccess)
@@ -693,44 +725,29 @@ OSStatus SEKeySign(CFDataRef data_representation, CFDataRef message, LAContextRe
         arg_status = errSecParam;
 
     int32_t status;
-    if (run_call(w, &call, &status)) {
-        if (arg_status == errSecSuccess)
-            arg_status = key_again(w, &call, &key);
-        if (!se_available(w))
-            status = errSecNotAvailable;
-        else if (arg_status != errSecSuccess)
-            status = arg_status;
-        else if ((status = sign_gate(w, &call, key, context)) == errSecSuccess &&
-                 (*signature = p256_sign(key_pkey(key), CFDataGetBytePtr(message),
-                                         (size_t)CFDataGetLength(message))) == NULL)
-            status = errSecAllocate;
-    }
+    if (run_call(w, &call, &status) &&
+        (status = key_call_gate(w, &call, &key, arg_status)) == errSecSuccess &&
+        (status = sign_gate(w, &call, key, context)) == errSecSuccess &&
+        (*signature = p256_sign(key_pkey(key), CFDataGetBytePtr(message),
+                                (size_t)CFDataGetLength(message))) == NULL)
+        status = errSecAllocate;
     return world_call_end(w, &call, status);
 }
 
 OSStatus SEKeyDelete(CFDataRef data_representation) {
-    world *w = world_active();
+    world_call call;
+    se_key *key;
+    int32_t arg_status;
+    world *w = key_call_begin(&call, WORLD_API_SE_DELETE, data_representation, &key, &arg_status);
     if (w == NULL)
         return errSecNotAvailable;
-    world_call call;
-    world_call_begin(w, &call, WORLD_API_SE_DELETE);
-    se_key *key = NULL;
-    int32_t arg_status = arg_key(w, data_representation, &call, &key);
     int32_t status;
-    if (run_call(w, &call, &status)) {
-        if (arg_status == errSecSuccess)
-            arg_status = key_again(w, &call, &key);
-        if (!se_available(w))
-            status = errSecNotAvailable;
-        else if (arg_status != errSecSuccess)
-            status = arg_status;
-        else {
-            key->deleted = true;
-            EVP_PKEY_free(key->pkey);
-            key->pkey = NULL;
-            OPENSSL_cleanse(key->scalar, sizeof key->scalar);
-            status = errSecSuccess;
-        }
+    if (run_call(w, &call, &status) &&
+        (status = key_call_gate(w, &call, &key, arg_status)) == errSecSuccess) {
+        key->deleted = true;
+        EVP_PKEY_free(key->pkey);
+        key->pkey = NULL;
+        OPENSSL_cleanse(key->scalar, sizeof key->scalar);
     }
     return world_call_end(w, &call, status);
 }

@@ -138,4 +138,9 @@ bool sec_access_control_read(CFTypeRef value, world_class *protection, uint32_t 
  * SecKeychainRef names it.) No misuse is reported for other values. */
 bool sec_keychain_is(CFTypeRef value);
 
+/* The status of a Security prompt's answer (sec_item.c): errSecSuccess when
+ * approved, errSecAuthFailed when the authentication failed, otherwise
+ * (cancelled, nobody there) errSecUserCanceled. */
+OSStatus sec_answer_status(world_answer a);
+
 #endif

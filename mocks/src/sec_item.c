@@ -445,7 +445,7 @@ static caller caller_of(world *w, const world_call *call) {
     return c;
 }
 
-static OSStatus answer_status(world_answer a) {
+OSStatus sec_answer_status(world_answer a) {
     switch (a) {
     case WORLD_ANSWER_APPROVE:
         return errSecSuccess;
@@ -487,7 +487,7 @@ static OSStatus unlock_gate(const caller *c) {
     if (!world_prompt_possible(c->w, c->pid))
         return errSecInteractionNotAllowed;
     OSStatus st =
-        answer_status(world_prompt_show(c->w, WORLD_PROMPT_FILE_UNLOCK, "login keychain"));
+        sec_answer_status(world_prompt_show(c->w, WORLD_PROMPT_FILE_UNLOCK, "login keychain"));
     if (st == errSecSuccess && world_login_keychain_unlock(c->w) != 0)
         st = errSecNotAvailable;
     return st;
@@ -527,7 +527,7 @@ static OSStatus presence_gate(const caller *c, const query *q, const world_item 
         return errSecInteractionNotAllowed;
     char about[192];
     prompt_about(item, about, sizeof about);
-    return answer_status(world_prompt_show(c->w, WORLD_PROMPT_KEYCHAIN_PRESENCE, about));
+    return sec_answer_status(world_prompt_show(c->w, WORLD_PROMPT_KEYCHAIN_PRESENCE, about));
 }
 
 static OSStatus class_gate(const caller *c, world_class cls) {

@@ -112,16 +112,10 @@ static OSStatus unlock(world *w, world_pid pid, SecKeychainRef keychain, UInt32 
     if (!use_password) {
         if (!world_prompt_possible(w, pid))
             return errSecInteractionNotAllowed;
-        switch (world_prompt_show(w, WORLD_PROMPT_FILE_UNLOCK, "login keychain")) {
-        case WORLD_ANSWER_APPROVE:
-            break;
-        case WORLD_ANSWER_FAIL:
-            return errSecAuthFailed;
-        case WORLD_ANSWER_CANCEL:
-        case WORLD_ANSWER_ABSENT:
-        default:
-            return errSecUserCanceled;
-        }
+        OSStatus st =
+            sec_answer_status(world_prompt_show(w, WORLD_PROMPT_FILE_UNLOCK, "login keychain"));
+        if (st != errSecSuccess)
+            return st;
     }
     return world_login_keychain_unlock(w) == 0 ? errSecSuccess : errSecNotAvailable;
 }

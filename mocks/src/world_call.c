@@ -27,6 +27,8 @@ static const char *const api_names[WORLD_API_COUNT] = {
     [WORLD_API_FILE_READ] = "FileRead",
     [WORLD_API_FILE_RENAME] = "FileRename",
     [WORLD_API_FILE_UNLINK] = "FileUnlink",
+    [WORLD_API_FILE_LOCK] = "FileLock",
+    [WORLD_API_FILE_UNLOCK] = "FileUnlock",
 };
 
 const char *world_api_name(world_api api) {
@@ -99,7 +101,9 @@ static const char *lookup(const status_name *table, size_t n, int32_t value) {
 /* LAContext and SE calls report authentication failures as LAError codes,
  * which overlap OSStatus values (-4): the api decides how to read a code. */
 const char *world_status_name(world_api api, int32_t status) {
-    if (api >= WORLD_API_FILE_WRITE && api <= WORLD_API_FILE_UNLINK)
+    if (api >= WORLD_API_FILE_LOCK && api <= WORLD_API_FILE_UNLOCK && status != 0)
+        return status == -EWOULDBLOCK ? "EWOULDBLOCK" : status == -ENOLCK ? "ENOLCK" : NULL;
+    if (api >= WORLD_API_FILE_WRITE && api <= WORLD_API_FILE_UNLOCK)
         return status == 0 ? "ok" : NULL;
     if (api == WORLD_API_LA_EVALUATE_POLICY || api == WORLD_API_SE_SIGN) {
         const char *la = status != 0 ? lookup(la_statuses, COUNT(la_statuses), status) : NULL;
@@ -226,6 +230,8 @@ void world_call_begin(world *w, world_call *call, world_api api) {
     call->se_key = 0;
     call->returns_data = false;
     call->prefix = false;
+    call->injected = false;
+    call->injected_status = 0;
 }
 
 /* What match= globs are tested against. */
@@ -238,6 +244,17 @@ static void match_subject(const world_call *call, char *out, size_t size) {
 
 static bool crashed(const world *w, world_pid pid) {
     return pid >= 0 && (size_t)pid < w->nprocs && w->procs[pid].crashed;
+}
+
+/* Will a planned crash fire right after this call returns (world_call_end)? */
+static bool crash_follows(const world *w, const world_call *call) {
+    for (size_t i = 0; i < w->ncrashes; i++) {
+        const world_crash_entry *c = &w->crashes[i];
+        if (!c->done && c->proc == call->pid &&
+            (c->api == WORLD_API_COUNT || c->api == call->api) && c->seen + 1 == c->nth)
+            return true;
+    }
+    return false;
 }
 
 /* ---- The scheduler hook ----------------------------------------------------------- */
@@ -292,10 +309,20 @@ static void call_info(const world *w, const world_call *call, world_call_info *i
     info->se_key = call->se_key;
     info->flags = call->flags;
     info->prefix = call->prefix;
-    info->global = false;
     info->status = 0;
     info->no_effect = crashed(w, call->pid);
+    /* An injected status replaces the call, except an injected success of an
+     * SE call or LAEvaluatePolicy, which run as usual (se_keys.c, la_context.c). */
+    bool runs_on_success = call->api == WORLD_API_LA_EVALUATE_POLICY ||
+                           call->api == WORLD_API_SE_GENERATE || call->api == WORLD_API_SE_SIGN ||
+                           call->api == WORLD_API_SE_DELETE || call->api == WORLD_API_SE_PUBLIC_KEY;
+    info->injected_no_effect = call->injected && !(call->injected_status == 0 && runs_on_success);
     info->shared_fault = shared_fault(w, call->api);
+    /* The crash that follows this call releases the process's file locks: a
+     * change to a lock the call does not name. Only this process's own calls
+     * move its crash counters and its locks, so this stays true while the
+     * call waits for its turn. */
+    info->global = !info->no_effect && crash_follows(w, call) && world_locks_held_by(w, call->pid);
 
     bool prompt_ok = call->pid >= 0 && world_prompt_possible(w, call->pid);
     bool file_kc = call->keychain != NULL && strcmp(call->keychain, "file") == 0;
@@ -326,6 +353,8 @@ static void call_info(const world *w, const world_call *call, world_call_info *i
     case WORLD_API_FILE_WRITE:
     case WORLD_API_FILE_RENAME:
     case WORLD_API_FILE_UNLINK:
+    case WORLD_API_FILE_LOCK:
+    case WORLD_API_FILE_UNLOCK:
         writes = true;
         break;
     case WORLD_API_SEC_KEYCHAIN:
@@ -385,6 +414,10 @@ static bool files_overlap(const world_call_info *a, const world_call_info *b) {
     return path_hits(a, b->path) || path_hits(a, b->path2);
 }
 
+static bool is_lock_api(world_api api) {
+    return api == WORLD_API_FILE_LOCK || api == WORLD_API_FILE_UNLOCK;
+}
+
 static bool se_api(world_api api) {
     return api == WORLD_API_SE_GENERATE || api == WORLD_API_SE_SIGN ||
            api == WORLD_API_SE_PUBLIC_KEY || api == WORLD_API_SE_DELETE;
@@ -395,6 +428,9 @@ static bool names_overlap(const world_call_info *a, const world_call_info *b) {
         return items_overlap(a, b);
     if (is_file_api(a->api) && is_file_api(b->api))
         return files_overlap(a, b);
+    /* Locks are a store of their own: only lock calls on one path meet. */
+    if (is_lock_api(a->api) && is_lock_api(b->api))
+        return strcmp(a->path, b->path) == 0;
     if (se_api(a->api) && se_api(b->api)) {
         /* Generating allocates the next key id (and draws from the seeded
          * generator): two generates do not commute. */
@@ -465,6 +501,8 @@ bool world_call_faulted(world *w, world_call *call, int32_t *status) {
             e->fired++;
             *status = e->f.status;
             faulted = true;
+            call->injected = true;
+            call->injected_status = e->f.status;
             snprintf(call->detail + strlen(call->detail),
                      sizeof call->detail - strlen(call->detail), "%sinjected",
                      call->detail[0] ? " " : "");
@@ -572,6 +610,8 @@ int32_t world_call_end(world *w, world_call *call, int32_t status) {
             c->done = true;
             w->procs[call->pid].crashed = true;
             world_journal_event(w, "crash %s after %s", proc, api_names[call->api]);
+            /* A dead process holds no lock (the kernel releases flock locks). */
+            world_locks_release_all(w, call->pid, "crashed");
         }
     }
     if (w->sched_done != NULL)

@@ -1,6 +1,7 @@
-/* The per-user file store and the kc_file_* interface (keyclass/files.h).
- * Files live in the world, so they are deterministic, journaled, fault-able
- * and covered by crash points like any Apple call. */
+/* The per-user file store, its advisory locks, and the kc_file_* interface
+ * (keyclass/files.h). Files and locks live in the world, so they are
+ * deterministic, journaled, fault-able and covered by crash points like any
+ * Apple call. */
 #include "keyclass/files.h"
 #include "world_state.h"
 
@@ -113,7 +114,80 @@ void world_files_free(world *w) {
     free(w->files);
     w->files = NULL;
     w->nfiles = w->files_cap = 0;
+    for (size_t i = 0; i < w->nlocks; i++)
+        free(w->locks[i].path);
+    free(w->locks);
+    w->locks = NULL;
+    w->nlocks = w->locks_cap = 0;
 }
+
+/* ---- Advisory locks (kc_file_trylock) ------------------------------------------------
+ * A table beside the files: path -> (holder, generation). Every entry names a
+ * live holder: a process's locks go when it crashes (world_call_end) or is
+ * reset (world_process_reset: restart, rebuild, reboot). */
+
+static world_lock *lock_find(const world *w, const char *path) {
+    for (size_t i = 0; i < w->nlocks; i++)
+        if (strcmp(w->locks[i].path, path) == 0)
+            return &w->locks[i];
+    return NULL;
+}
+
+static void lock_drop(world *w, size_t at) {
+    free(w->locks[at].path);
+    w->locks[at] = w->locks[--w->nlocks];
+}
+
+static int lock_take(world *w, const char *path, world_pid pid) {
+    const world_lock *held = lock_find(w, path);
+    if (held != NULL)
+        return held->holder == pid ? 0 : -EWOULDBLOCK;
+    if (w->nlocks == w->locks_cap) {
+        size_t cap = w->locks_cap ? w->locks_cap * 2 : 4;
+        world_lock *grown = realloc(w->locks, cap * sizeof *grown);
+        if (grown == NULL)
+            return -ENOMEM;
+        w->locks = grown;
+        w->locks_cap = cap;
+    }
+    char *name = strdup(path);
+    if (name == NULL)
+        return -ENOMEM;
+    w->locks[w->nlocks++] = (world_lock){name, pid, world_process_generation(w, pid)};
+    return 0;
+}
+
+static int lock_release(world *w, const char *path, world_pid pid) {
+    const world_lock *held = lock_find(w, path);
+    if (held == NULL || held->holder != pid)
+        return -ENOLCK; /* not the caller's: never released by it */
+    lock_drop(w, (size_t)(held - w->locks));
+    return 0;
+}
+
+void world_locks_release_all(world *w, world_pid pid, const char *why) {
+    for (size_t i = w->nlocks; i-- > 0;) {
+        if (w->locks[i].holder != pid)
+            continue;
+        world_journal_event(w, "lock %s released: %s %s", w->locks[i].path, w->procs[pid].cfg.name,
+                            why);
+        lock_drop(w, i);
+    }
+}
+
+bool world_locks_held_by(const world *w, world_pid pid) {
+    for (size_t i = 0; i < w->nlocks; i++)
+        if (w->locks[i].holder == pid)
+            return true;
+    return false;
+}
+
+world_pid world_file_lock_holder(const world *w, const char *path) {
+    const world_lock *held = path != NULL ? lock_find(w, path) : NULL;
+    return held != NULL ? held->holder : -1;
+}
+
+size_t world_file_lock_count(const world *w) { return w->nlocks; }
 
 /* ---- kc_file_*: through the hook -------------------------------------------------- */
 
@@ -234,5 +308,29 @@ int kc_file_list(const char *prefix, CFArrayRef *paths) {
         *paths = out;
         st = out ? 0 : -ENOMEM;
     }
+    return world_call_end(w, &call, st);
+}
+
+int kc_file_trylock(const char *path) {
+    world *w = world_active();
+    if (w == NULL || path == NULL || path[0] == '\0')
+        return -EINVAL;
+    world_call call;
+    begin(w, &call, WORLD_API_FILE_LOCK, path);
+    int32_t st;
+    if (!world_call_faulted(w, &call, &st))
+        st = lock_take(w, path, call.pid);
+    return world_call_end(w, &call, st);
+}
+
+int kc_file_unlock(const char *path) {
+    world *w = world_active();
+    if (w == NULL || path == NULL || path[0] == '\0')
+        return -EINVAL;
+    world_call call;
+    begin(w, &call, WORLD_API_FILE_UNLOCK, path);
+    int32_t st;
+    if (!world_call_faulted(w, &call, &st))
+        st = lock_release(w, path, call.pid);
     return world_call_end(w, &call, st);
 }

@@ -58,6 +58,8 @@ typedef struct {
     uint64_t se_key;      /* SE calls: the key id the blob names, 0 if none */
     bool returns_data;    /* SecItemCopyMatching with kSecReturnData */
     bool prefix;          /* kc_file_list: path is a prefix */
+    bool injected;        /* a planned fault answered in the call's place */
+    int32_t injected_status;
 } world_call;
 
 /* Starts a call of the current process. Never fails. */

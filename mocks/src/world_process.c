@@ -78,13 +78,15 @@ void world_process_reset(world *w, world_pid pid) {
         return;
     p->crashed = false;
     p->generation++;
+    /* The old process is gone, and the kernel with it releases its locks. */
+    world_locks_release_all(w, pid, "restarted");
 }
 
 void world_process_restart(world *w, world_pid pid) {
     if (proc_at(w, pid) == NULL)
         return;
-    world_process_reset(w, pid);
     world_journal_event(w, "process %s restart", w->procs[pid].cfg.name);
+    world_process_reset(w, pid);
 }
 
 void world_process_rebuild(world *w, world_pid pid) {
@@ -93,8 +95,8 @@ void world_process_rebuild(world *w, world_pid pid) {
         return;
     new_code_hash(w, p);
     refresh_identity(p);
-    world_process_reset(w, pid);
     world_journal_event(w, "process %s rebuild", p->cfg.name);
+    world_process_reset(w, pid);
 }
 
 uint64_t world_process_generation(const world *w, world_pid pid) {

@@ -36,6 +36,15 @@ typedef struct {
     size_t len;
 } world_file;
 
+/* An advisory lock (kc_file_trylock): held by one process in one generation.
+ * The world drops a process's locks when it crashes or is reset (restart,
+ * rebuild, reboot), so every entry names a live holder. */
+typedef struct {
+    char *path;
+    world_pid holder;
+    uint64_t generation;
+} world_lock;
+
 struct world {
     uint64_t seed;
 
@@ -91,6 +100,8 @@ struct world {
 
     world_file *files; /* sorted by path */
     size_t nfiles, files_cap;
+    world_lock *locks; /* unordered: a handful at most */
+    size_t nlocks, locks_cap;
 
     world_item_store *items;
     world_se_store *se;
@@ -187,7 +198,13 @@ int world_rng_init(world *w);
 void world_rng_free(world *w);
 void world_files_free(world *w);
 void world_faults_free(world *w);
-/* Restarts one process's memory (generation++, crash cleared). */
+/* Restarts one process's memory (generation++, crash cleared, its file
+ * locks released). */
 void world_process_reset(world *w, world_pid pid);
+/* Releases every file lock `pid` holds (its process died: `why` is journaled
+ * with each release). */
+void world_locks_release_all(world *w, world_pid pid, const char *why);
+/* Does `pid` hold any file lock? */
+bool world_locks_held_by(const world *w, world_pid pid);
 
 #endif

@@ -1,91 +1,9 @@
 /* CF runtime: retain/release, type IDs, immortal objects, live-object
  * accounting, over-release and misuse detection, extension types. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
-
-#include <CoreFoundation/CoreFoundation.h>
-#include <keyclass/cf_accounting.h>
+#include "cf_test_support.h"
 
 #include <limits.h>
 #include <stdio.h>
-#include <string.h>
-
-/* ---- Shared fixture (each test binary carries its own copy) ---------------- */
-
-static kc_cf_snapshot_t before_test;
-
-/* Misuse is captured silently; tests assert on kc_cf_misuse_count(). */
-static void quiet_misuse(const char *message, void *context) {
-    (void)message;
-    (void)context;
-}
-
-static int group_setup(void **state) {
-    (void)state;
-    kc_cf_set_misuse_handler(quiet_misuse, NULL);
-    return 0;
-}
-
-/* The binary ends by asserting that no object at all is live. */
-static int group_teardown(void **state) {
-    (void)state;
-    char report[256];
-    if (!kc_cf_check_no_leaks(report, sizeof report)) {
-        print_error("%s\n", report);
-        return -1;
-    }
-    return 0;
-}
-
-static int test_setup(void **state) {
-    (void)state;
-    kc_cf_reset_misuse();
-    kc_cf_snapshot(&before_test);
-    return 0;
-}
-
-/* Every test must leave nothing behind and cause no unexpected misuse. */
-static int test_teardown(void **state) {
-    (void)state;
-    char report[256];
-    int result = 0;
-    if (kc_cf_leaks_since(&before_test, report, sizeof report) != 0) {
-        print_error("%s\n", report);
-        result = -1;
-    }
-    if (kc_cf_misuse_count() != 0) {
-        print_error("unexpected misuse: %s\n", kc_cf_last_misuse());
-        result = -1;
-    }
-    kc_cf_reset_misuse();
-    return result;
-}
-
-/* Asserts exactly one misuse happened and its message contains `fragment`. */
-static void assert_one_misuse(const char *fragment) {
-    if (kc_cf_misuse_count() != 1 || strstr(kc_cf_last_misuse(), fragment) == NULL) {
-        fail_msg("expected one misuse containing \"%s\", got %ld, last: \"%s\"", fragment,
-                 kc_cf_misuse_count(), kc_cf_last_misuse());
-    }
-    kc_cf_reset_misuse();
-}
-
-static CFStringRef make_string(const char *text) {
-    CFStringRef s = CFStringCreateWithCString(NULL, text, kCFStringEncodingUTF8);
-    assert_non_null(s);
-    return s;
-}
-
-static void assert_cfstring(CFStringRef s, const char *expected) {
-    assert_non_null(s);
-    const char *text = CFStringGetCStringPtr(s, kCFStringEncodingUTF8);
-    assert_non_null(text);
-    assert_string_equal(text, expected);
-}
 
 /* ---- Retain / release ------------------------------------------------------- */
 
@@ -334,7 +252,7 @@ static void test_misuse_handler_and_reset(void **state) {
     kc_cf_set_misuse_handler(record_misuse, &log);
     CFRelease(NULL);
     CFRelease(NULL);
-    kc_cf_set_misuse_handler(quiet_misuse, NULL);
+    kc_cf_set_misuse_handler(cf_quiet_misuse, NULL);
 
     assert_int_equal(log.calls, 2);
     assert_string_equal(log.last, "CF misuse: CFRelease called with NULL");
@@ -476,7 +394,7 @@ static void test_extension_class_validation(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, test_setup, test_teardown)
+#define T(name) CF_TEST(name)
         T(test_retain_release_counts_and_frees),
         T(test_type_ids_are_distinct_and_named),
         T(test_cfstr_is_interned_and_immortal),
@@ -495,5 +413,5 @@ int main(void) {
         T(test_extension_class_validation),
 #undef T
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, cf_group_setup, cf_group_teardown);
 }

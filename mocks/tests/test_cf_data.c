@@ -1,72 +1,6 @@
 /* CFData / CFMutableData: copies, content equality, growth, capacity,
  * ranges, aliasing, misuse. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
-
-#include <CoreFoundation/CoreFoundation.h>
-#include <keyclass/cf_accounting.h>
-
-#include <string.h>
-
-/* ---- Shared fixture (each test binary carries its own copy) ---------------- */
-
-static kc_cf_snapshot_t before_test;
-
-static void quiet_misuse(const char *message, void *context) {
-    (void)message;
-    (void)context;
-}
-
-static int group_setup(void **state) {
-    (void)state;
-    kc_cf_set_misuse_handler(quiet_misuse, NULL);
-    return 0;
-}
-
-static int group_teardown(void **state) {
-    (void)state;
-    char report[256];
-    if (!kc_cf_check_no_leaks(report, sizeof report)) {
-        print_error("%s\n", report);
-        return -1;
-    }
-    return 0;
-}
-
-static int test_setup(void **state) {
-    (void)state;
-    kc_cf_reset_misuse();
-    kc_cf_snapshot(&before_test);
-    return 0;
-}
-
-static int test_teardown(void **state) {
-    (void)state;
-    char report[256];
-    int result = 0;
-    if (kc_cf_leaks_since(&before_test, report, sizeof report) != 0) {
-        print_error("%s\n", report);
-        result = -1;
-    }
-    if (kc_cf_misuse_count() != 0) {
-        print_error("unexpected misuse: %s\n", kc_cf_last_misuse());
-        result = -1;
-    }
-    kc_cf_reset_misuse();
-    return result;
-}
-
-static void assert_one_misuse(const char *fragment) {
-    if (kc_cf_misuse_count() != 1 || strstr(kc_cf_last_misuse(), fragment) == NULL) {
-        fail_msg("expected one misuse containing \"%s\", got %ld, last: \"%s\"", fragment,
-                 kc_cf_misuse_count(), kc_cf_last_misuse());
-    }
-    kc_cf_reset_misuse();
-}
+#include "cf_test_support.h"
 
 static void assert_data(CFDataRef data, const void *bytes, CFIndex length) {
     assert_int_equal(CFDataGetLength(data), length);
@@ -277,7 +211,7 @@ static void test_description(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, test_setup, test_teardown)
+#define T(name) CF_TEST(name)
         T(test_create_copies_the_bytes),
         T(test_empty_data_has_a_pointer),
         T(test_equality_and_hash_by_content),
@@ -293,5 +227,5 @@ int main(void) {
         T(test_description),
 #undef T
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, cf_group_setup, cf_group_teardown);
 }

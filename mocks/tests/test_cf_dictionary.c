@@ -1,84 +1,8 @@
 /* CFDictionary / CFMutableDictionary: keys by content, retain semantics,
  * replace/add/remove ownership, deterministic order, copies, misuse. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
-
-#include <CoreFoundation/CoreFoundation.h>
-#include <keyclass/cf_accounting.h>
+#include "cf_test_support.h"
 
 #include <stdio.h>
-#include <string.h>
-
-/* ---- Shared fixture (each test binary carries its own copy) ---------------- */
-
-static kc_cf_snapshot_t before_test;
-
-static void quiet_misuse(const char *message, void *context) {
-    (void)message;
-    (void)context;
-}
-
-static int group_setup(void **state) {
-    (void)state;
-    kc_cf_set_misuse_handler(quiet_misuse, NULL);
-    return 0;
-}
-
-static int group_teardown(void **state) {
-    (void)state;
-    char report[256];
-    if (!kc_cf_check_no_leaks(report, sizeof report)) {
-        print_error("%s\n", report);
-        return -1;
-    }
-    return 0;
-}
-
-static int test_setup(void **state) {
-    (void)state;
-    kc_cf_reset_misuse();
-    kc_cf_snapshot(&before_test);
-    return 0;
-}
-
-static int test_teardown(void **state) {
-    (void)state;
-    char report[256];
-    int result = 0;
-    if (kc_cf_leaks_since(&before_test, report, sizeof report) != 0) {
-        print_error("%s\n", report);
-        result = -1;
-    }
-    if (kc_cf_misuse_count() != 0) {
-        print_error("unexpected misuse: %s\n", kc_cf_last_misuse());
-        result = -1;
-    }
-    kc_cf_reset_misuse();
-    return result;
-}
-
-static void assert_one_misuse(const char *fragment) {
-    if (kc_cf_misuse_count() != 1 || strstr(kc_cf_last_misuse(), fragment) == NULL) {
-        fail_msg("expected one misuse containing \"%s\", got %ld, last: \"%s\"", fragment,
-                 kc_cf_misuse_count(), kc_cf_last_misuse());
-    }
-    kc_cf_reset_misuse();
-}
-
-static CFStringRef make_string(const char *text) {
-    CFStringRef s = CFStringCreateWithCString(NULL, text, kCFStringEncodingUTF8);
-    assert_non_null(s);
-    return s;
-}
-
-static void assert_cfstring(const void *s, const char *expected) {
-    assert_non_null(s);
-    assert_string_equal(CFStringGetCStringPtr(s, kCFStringEncodingUTF8), expected);
-}
 
 static CFMutableDictionaryRef make_mutable(void) {
     CFMutableDictionaryRef d = CFDictionaryCreateMutable(NULL, 0, &kCFTypeDictionaryKeyCallBacks,
@@ -443,7 +367,7 @@ static void test_many_keys_lookup(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, test_setup, test_teardown)
+#define T(name) CF_TEST(name)
         T(test_keys_match_by_content),
         T(test_cftype_callbacks_retain_keys_and_values),
         T(test_null_callbacks_use_identity_without_retain),
@@ -460,5 +384,5 @@ int main(void) {
         T(test_many_keys_lookup),
 #undef T
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, cf_group_setup, cf_group_teardown);
 }

@@ -8,25 +8,16 @@
  *
  * Each test runs between a snapshot and a leak check; misuses are captured
  * and must be exactly the ones a test provokes. */
+#include "cf_test_support.h"
+
 #include <float.h>
 #include <math.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
-
-#include <cmocka.h>
-
-#include <CoreFoundation/CoreFoundation.h>
-#include <keyclass/cf_accounting.h>
 
 /* ---- Fixture: every misuse is captured ------------------------------------------------ */
 
-static kc_cf_snapshot_t before_test;
 static CFIndex misuses_seen;
 
 static void capture_misuse(const char *message, void *context) {
@@ -41,31 +32,13 @@ static int group_setup(void **state) {
     return 0;
 }
 
+/* The shared per-test fixture, with the capture counter reset too. */
 static int test_setup(void **state) {
-    (void)state;
-    kc_cf_reset_misuse();
     misuses_seen = 0;
-    kc_cf_snapshot(&before_test);
-    return 0;
+    return cf_test_setup(state);
 }
 
-static int test_teardown(void **state) {
-    (void)state;
-    char report[256];
-    int result = 0;
-    if (kc_cf_leaks_since(&before_test, report, sizeof report) != 0) {
-        print_error("%s\n", report);
-        result = -1;
-    }
-    if (kc_cf_misuse_count() != 0) {
-        print_error("unexpected misuse: %s\n", kc_cf_last_misuse());
-        result = -1;
-    }
-    kc_cf_reset_misuse();
-    return result;
-}
-
-#define T(fn) cmocka_unit_test_setup_teardown(fn, test_setup, test_teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, test_setup, cf_test_teardown)
 
 /* Exactly one misuse since the last check, whose message contains `part`. */
 static void expect_misuse(const char *part, const char *file, int line) {
@@ -284,7 +257,7 @@ static void data_argument_checks(void **state) {
     CFRelease(d);
 }
 
-/* ---- CFDictionary ------------------------------------------------------------------------------ */
+/* ---- CFDictionary ---------------------------------------------------------------------------- */
 
 static void dictionary_functions_refuse_other_types(void **state) {
     (void)state;
@@ -415,7 +388,7 @@ static void descriptions_of_odd_callbacks(void **state) {
     CFRelease(m);
 }
 
-/* ---- CFNumber / CFBoolean ----------------------------------------------------------------------- */
+/* ---- CFNumber / CFBoolean -------------------------------------------------------------------- */
 
 static void number_narrow_types_round_trip(void **state) {
     (void)state;
@@ -547,14 +520,14 @@ static void boolean_hash_description_and_misuse(void **state) {
     CFRelease(s);
 }
 
-/* ---- CFString -------------------------------------------------------------------------------------- */
+/* ---- CFString -------------------------------------------------------------------------------- */
 
 static void string_decoding_by_encoding(void **state) {
     (void)state;
     /* Four-byte sequences F1..F3 are valid UTF-8 and count two UTF-16 units. */
     const UInt8 plane4[] = {'a', 0xF1, 0x80, 0x80, 0x80};
-    CFStringRef s = CFStringCreateWithBytes(NULL, plane4, sizeof plane4, kCFStringEncodingUTF8,
-                                            false);
+    CFStringRef s =
+        CFStringCreateWithBytes(NULL, plane4, sizeof plane4, kCFStringEncodingUTF8, false);
     assert_non_null(s);
     assert_int_equal(CFStringGetLength(s), 3);
     CFRelease(s);
@@ -568,8 +541,7 @@ static void string_decoding_by_encoding(void **state) {
     const UInt8 high[] = {'a', 0xE9};
     assert_null(CFStringCreateWithBytes(NULL, high, 2, kCFStringEncodingASCII, false));
     /* Latin-1: 0xE9 is U+00E9. */
-    CFStringRef latin =
-        CFStringCreateWithBytes(NULL, high, 2, kCFStringEncodingISOLatin1, false);
+    CFStringRef latin = CFStringCreateWithBytes(NULL, high, 2, kCFStringEncodingISOLatin1, false);
     assert_true(string_is(latin, "a\xC3\xA9"));
     assert_int_equal(CFStringGetLength(latin), 2);
     /* Empty with NULL bytes is the empty string. */
@@ -626,8 +598,8 @@ static void string_encoding_checks(void **state) {
     MISUSE("CFStringHasPrefix called with a CFData");
     assert_false(CFStringHasSuffix(d, ascii));
     MISUSE("CFStringHasSuffix called with a CFData");
-    assert_null(CFStringCreateFromExternalRepresentation(NULL, (CFDataRef)ascii,
-                                                         kCFStringEncodingUTF8));
+    assert_null(
+        CFStringCreateFromExternalRepresentation(NULL, (CFDataRef)ascii, kCFStringEncodingUTF8));
     MISUSE("CFStringCreateFromExternalRepresentation called with a CFString");
     assert_null(CFStringCreateCopy(NULL, d));
     MISUSE("CFStringCreateCopy called with a CFData");
@@ -668,7 +640,7 @@ static void cfstr_intern_table_grows(void **state) {
     MISUSE("CFSTR called with NULL");
 }
 
-/* ---- CFError -------------------------------------------------------------------------------------- */
+/* ---- CFError --------------------------------------------------------------------------------- */
 
 static void error_edges(void **state) {
     (void)state;
@@ -731,7 +703,7 @@ static void error_edges(void **state) {
     CFRelease(dom);
 }
 
-/* ---- Runtime: extension classes, accounting, misuse handler ----------------------------------------- */
+/* ---- Runtime: extension classes, accounting, misuse handler ---------------------------------- */
 
 typedef struct {
     int payload;

@@ -49,7 +49,8 @@ static void every_call_without_a_world_is_not_available(void **state) {
     assert_int_equal(SEKeyDelete(blob), errSecNotAvailable);
     assert_null(CGSessionCopyCurrentDictionary());
     CFErrorRef err = NULL;
-    assert_false(LAContextEvaluatePolicy(ctx, kLAPolicyDeviceOwnerAuthentication, CFSTR("r"), &err));
+    assert_false(
+        LAContextEvaluatePolicy(ctx, kLAPolicyDeviceOwnerAuthentication, CFSTR("r"), &err));
     assert_non_null(err);
     assert_int_equal(CFErrorGetCode(err), LAErrorNotInteractive);
     CFRelease(err);
@@ -68,7 +69,8 @@ static void every_call_without_a_world_is_not_available(void **state) {
      * evaluated for one (no prompt). */
     uint64_t prompts = world_prompts_total(w);
     err = NULL;
-    assert_false(LAContextEvaluatePolicy(orphan, kLAPolicyDeviceOwnerAuthentication, CFSTR("r"), &err));
+    assert_false(
+        LAContextEvaluatePolicy(orphan, kLAPolicyDeviceOwnerAuthentication, CFSTR("r"), &err));
     assert_non_null(err);
     assert_int_equal(CFErrorGetCode(err), LAErrorInvalidContext);
     CFRelease(err);
@@ -282,12 +284,12 @@ static void wrong_value_types_are_parameter_errors(void **state) {
 /* Two access controls are equal when class and flags are. */
 static void access_controls_compare_by_content(void **state) {
     (void)state;
-    SecAccessControlRef a = SecAccessControlCreateWithFlags(
-        NULL, kSecAttrAccessibleWhenUnlocked, kSecAccessControlUserPresence, NULL);
-    SecAccessControlRef b = SecAccessControlCreateWithFlags(
-        NULL, kSecAttrAccessibleWhenUnlocked, kSecAccessControlUserPresence, NULL);
-    SecAccessControlRef c = SecAccessControlCreateWithFlags(
-        NULL, kSecAttrAccessibleWhenUnlocked, kSecAccessControlBiometryAny, NULL);
+    SecAccessControlRef a = SecAccessControlCreateWithFlags(NULL, kSecAttrAccessibleWhenUnlocked,
+                                                            kSecAccessControlUserPresence, NULL);
+    SecAccessControlRef b = SecAccessControlCreateWithFlags(NULL, kSecAttrAccessibleWhenUnlocked,
+                                                            kSecAccessControlUserPresence, NULL);
+    SecAccessControlRef c = SecAccessControlCreateWithFlags(NULL, kSecAttrAccessibleWhenUnlocked,
+                                                            kSecAccessControlBiometryAny, NULL);
     SecAccessControlRef d = SecAccessControlCreateWithFlags(
         NULL, kSecAttrAccessibleAfterFirstUnlock, kSecAccessControlUserPresence, NULL);
     assert_true(CFEqual(a, b));
@@ -340,7 +342,7 @@ static void login_keychain_paths_and_unlock(void **state) {
     assert_int_equal(SecKeychainUnlock(NULL, 0, NULL, false), errSecNoDefaultKeychain);
 }
 
-/* ---- The window-server session ---------------------------------------------------------------- */
+/* ---- The window-server session --------------------------------------------------------------- */
 
 static bool screen_locked(void) {
     CFDictionaryRef s = CGSessionCopyCurrentDictionary();
@@ -367,7 +369,7 @@ static void window_server_session_reports_the_screen(void **state) {
     assert_null(CGSessionCopyCurrentDictionary());
 }
 
-/* ---- LAContext ---------------------------------------------------------------------------------- */
+/* ---- LAContext ------------------------------------------------------------------------------- */
 
 static bool described_as(CFTypeRef obj, const char *text) {
     CFStringRef d = CFCopyDescription(obj);
@@ -390,8 +392,8 @@ static void lacontext_description_reuse_and_policies(void **state) {
     LAContextSetTouchIDAuthenticationAllowableReuseDuration(ctx, 1e9); /* capped at 300 s */
     assert_true(LAContextGetTouchIDAuthenticationAllowableReuseDuration(ctx) == 300.0);
     /* The biometrics policy is named so in the journal. */
-    assert_true(
-        LAContextEvaluatePolicy(ctx, kLAPolicyDeviceOwnerAuthenticationWithBiometrics, CFSTR("x"), NULL));
+    assert_true(LAContextEvaluatePolicy(ctx, kLAPolicyDeviceOwnerAuthenticationWithBiometrics,
+                                        CFSTR("x"), NULL));
     assert_true(journal_has(w, "biometrics"));
     assert_true(described_as(ctx, "<LAContext reuse=300000ms authenticated>"));
     LAContextInvalidate(ctx);
@@ -437,7 +439,7 @@ static void lacontext_reasons_in_the_journal(void **state) {
     CFRelease(ctx);
 }
 
-/* ---- SecureEnclave arguments ------------------------------------------------------------------------ */
+/* ---- SecureEnclave arguments ----------------------------------------------------------------- */
 
 static void secure_enclave_argument_checks(void **state) {
     world *w = W(state);
@@ -484,13 +486,8 @@ static void secure_enclave_argument_checks(void **state) {
     CFRelease(blob);
 }
 
-static void quiet(const char *message, void *context) {
-    (void)message;
-    (void)context;
-}
-
 int main(void) {
-    kc_cf_set_misuse_handler(quiet, NULL); /* counted and checked, not printed */
+    kc_cf_set_misuse_handler(quiet_misuse, NULL); /* counted and checked, not printed */
     const struct CMUnitTest tests[] = {
         FX_TEST(every_call_without_a_world_is_not_available),
         FX_TEST(runtime_key_strings_name_attributes),

@@ -2,71 +2,9 @@
  * canEvaluatePolicy, evaluatePolicy and its user answers, invalidate, the
  * reuse window (la_context_reusable) and faults. Every test ends by asserting
  * that it leaked no CF object and misused none. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
-
-#include <CoreFoundation/CoreFoundation.h>
-#include <LocalAuthentication/LocalAuthentication.h>
-#include <keyclass/cf_accounting.h>
-#include <keyclass/world.h>
+#include "test_sec_helpers.h"
 
 #include "../src/la_internal.h"
-
-typedef struct {
-    world *w;
-    world_pid agent;  /* GUI session */
-    world_pid daemon; /* launchd agent, no GUI session */
-    kc_cf_snapshot_t cf;
-} fixture;
-
-static void quiet_misuse(const char *message, void *context) {
-    (void)message;
-    (void)context;
-}
-
-static int setup(void **state) {
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    f->w = world_new(1);
-    assert_non_null(f->w);
-    world_activate(f->w);
-    assert_int_equal(world_device_boot(f->w), 0);
-    assert_int_equal(world_device_unlock(f->w), 0);
-    f->agent = world_process_add(
-        f->w,
-        &(world_process_config){.name = "agent", .app = "sshenc", .is_signed = true, .gui = true});
-    f->daemon = world_process_add(
-        f->w, &(world_process_config){
-                  .name = "daemon", .app = "sshenc", .is_signed = true, .gui = false});
-    world_set_current(f->w, f->agent);
-    kc_cf_reset_misuse();
-    kc_cf_snapshot(&f->cf);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state) {
-    fixture *f = *state;
-    world_free(f->w);
-    free(f);
-    return 0;
-}
-
-/* The closing assertion of every test. */
-static void assert_no_cf_leak(fixture *f) {
-    char report[256];
-    CFIndex leaked = kc_cf_leaks_since(&f->cf, report, sizeof report);
-    if (leaked != 0)
-        fail_msg("%s", report);
-    assert_int_equal(kc_cf_misuse_count(), 0);
-}
 
 /* Evaluates `ctx`; returns 0 or the LAError code (checking the error's
  * domain). */
@@ -86,7 +24,7 @@ static CFIndex evaluate(LAContextRef ctx, LAPolicy policy) {
 
 /* Evaluates a fresh context with a 300 s window; *out, if given, receives
  * the context (+1). */
-static CFIndex evaluate_new(fixture *f, LAContextRef *out) {
+static CFIndex evaluate_new(session_fx *f, LAContextRef *out) {
     (void)f;
     LAContextRef ctx = LAContextCreate();
     assert_non_null(ctx);
@@ -119,7 +57,7 @@ static CFIndex can_evaluate(LAPolicy policy) {
 /* ---- The context object ------------------------------------------------------- */
 
 static void context_is_a_cf_object_of_its_own_type(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     LAContextRef ctx = LAContextCreate();
     assert_non_null(ctx);
     assert_int_equal(CFGetTypeID(ctx), LAContextGetTypeID());
@@ -133,7 +71,7 @@ static void context_is_a_cf_object_of_its_own_type(void **state) {
 }
 
 static void a_wrong_object_is_a_reported_misuse(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     CFErrorRef error = (CFErrorRef)(uintptr_t)1; /* must be overwritten */
     assert_false(LAContextEvaluatePolicy((LAContextRef)(uintptr_t)CFSTR("not a context"),
                                          kLAPolicyDeviceOwnerAuthentication, NULL, &error));
@@ -152,7 +90,7 @@ static void a_wrong_object_is_a_reported_misuse(void **state) {
 /* ---- Reuse duration ------------------------------------------------------------- */
 
 static void reuse_duration_is_capped_at_300_seconds(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     LAContextRef ctx = LAContextCreate();
     LAContextSetTouchIDAuthenticationAllowableReuseDuration(ctx, 1000);
     assert_true(LAContextGetTouchIDAuthenticationAllowableReuseDuration(ctx) == 300.0);
@@ -171,7 +109,7 @@ static void reuse_duration_is_capped_at_300_seconds(void **state) {
 }
 
 static void the_cap_also_bounds_the_reuse_window(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     LAContextRef ctx = LAContextCreate();
     LAContextSetTouchIDAuthenticationAllowableReuseDuration(ctx, 100000);
     assert_int_equal(evaluate(ctx, kLAPolicyDeviceOwnerAuthentication), 0);
@@ -186,7 +124,7 @@ static void the_cap_also_bounds_the_reuse_window(void **state) {
 /* ---- canEvaluatePolicy ------------------------------------------------------------ */
 
 static void can_evaluate_with_gui_on_an_unlocked_device(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     assert_int_equal(can_evaluate(kLAPolicyDeviceOwnerAuthentication), 0);
     assert_int_equal(can_evaluate(kLAPolicyDeviceOwnerAuthenticationWithBiometrics), 0);
     assert_int_equal(world_prompts_total(f->w), 0); /* asking shows nothing */
@@ -194,14 +132,14 @@ static void can_evaluate_with_gui_on_an_unlocked_device(void **state) {
 }
 
 static void cannot_evaluate_without_a_gui_session(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     world_set_current(f->w, f->daemon);
     assert_int_equal(can_evaluate(kLAPolicyDeviceOwnerAuthentication), LAErrorNotInteractive);
     assert_no_cf_leak(f);
 }
 
 static void cannot_evaluate_while_locked_or_asleep(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     assert_int_equal(world_device_lock(f->w), 0);
     assert_int_equal(can_evaluate(kLAPolicyDeviceOwnerAuthentication), LAErrorNotInteractive);
     assert_int_equal(world_device_unlock(f->w), 0);
@@ -215,7 +153,7 @@ static void cannot_evaluate_while_locked_or_asleep(void **state) {
 }
 
 static void cannot_evaluate_without_passcode_or_biometry(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     /* Passcode alone is enough for device-owner authentication, not for
      * the biometrics policy. */
     assert_int_equal(world_device_set_biometry(f->w, false), 0);
@@ -240,7 +178,7 @@ static void cannot_evaluate_without_passcode_or_biometry(void **state) {
 /* ---- evaluatePolicy and the user's answers --------------------------------------- */
 
 static void evaluate_consumes_exactly_one_answer(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     world_user_queue(f->w, WORLD_ANSWER_CANCEL, 1);
     world_user_queue(f->w, WORLD_ANSWER_FAIL, 1);
     world_user_set_default(f->w, WORLD_ANSWER_ABSENT);
@@ -256,7 +194,7 @@ static void evaluate_consumes_exactly_one_answer(void **state) {
 }
 
 static void each_answer_has_its_code(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     static const struct {
         world_answer answer;
         CFIndex code;
@@ -283,7 +221,7 @@ static void each_answer_has_its_code(void **state) {
 }
 
 static void not_interactive_consumes_no_answer(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     world_user_queue(f->w, WORLD_ANSWER_CANCEL, 1);
     world_set_current(f->w, f->daemon);
     assert_int_equal(evaluate_new(f, NULL), LAErrorNotInteractive);
@@ -300,7 +238,7 @@ static void not_interactive_consumes_no_answer(void **state) {
 }
 
 static void a_null_error_pointer_is_allowed(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     LAContextRef ctx = LAContextCreate();
     world_user_queue(f->w, WORLD_ANSWER_CANCEL, 1);
     assert_false(LAContextEvaluatePolicy(ctx, kLAPolicyDeviceOwnerAuthentication, NULL, NULL));
@@ -313,7 +251,7 @@ static void a_null_error_pointer_is_allowed(void **state) {
 /* ---- invalidate ------------------------------------------------------------------ */
 
 static void invalidate_ends_the_authentication(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     LAContextRef ctx = NULL;
     assert_int_equal(evaluate_new(f, &ctx), 0);
     assert_true(la_context_reusable(ctx, f->w));
@@ -336,7 +274,7 @@ static void invalidate_ends_the_authentication(void **state) {
 /* ---- The reuse window -------------------------------------------------------------- */
 
 static void an_unevaluated_context_is_not_reusable(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     LAContextRef ctx = LAContextCreate();
     LAContextSetTouchIDAuthenticationAllowableReuseDuration(ctx, 300);
     assert_false(la_context_reusable(ctx, f->w));
@@ -346,7 +284,7 @@ static void an_unevaluated_context_is_not_reusable(void **state) {
 }
 
 static void reuse_window_expires_with_the_clock(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     LAContextRef ctx = LAContextCreate();
     LAContextSetTouchIDAuthenticationAllowableReuseDuration(ctx, 60);
     assert_int_equal(evaluate(ctx, kLAPolicyDeviceOwnerAuthentication), 0);
@@ -363,7 +301,7 @@ static void reuse_window_expires_with_the_clock(void **state) {
 }
 
 static void a_zero_window_covers_only_the_instant_of_approval(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     LAContextRef ctx = LAContextCreate(); /* reuse duration 0, Apple's default */
     assert_int_equal(evaluate(ctx, kLAPolicyDeviceOwnerAuthentication), 0);
     assert_true(la_context_reusable(ctx, f->w));
@@ -374,7 +312,7 @@ static void a_zero_window_covers_only_the_instant_of_approval(void **state) {
 }
 
 static void a_device_lock_ends_the_reuse_window(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     LAContextRef ctx = NULL;
     assert_int_equal(evaluate_new(f, &ctx), 0);
     assert_int_equal(world_device_lock(f->w), 0);
@@ -393,7 +331,7 @@ static void a_device_lock_ends_the_reuse_window(void **state) {
 }
 
 static void knob_la_reuse_ends_at_lock_off_keeps_the_window(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     world_set_knob(f->w, WORLD_KNOB_LA_REUSE_ENDS_AT_LOCK, 0);
     LAContextRef ctx = NULL;
     assert_int_equal(evaluate_new(f, &ctx), 0);
@@ -405,7 +343,7 @@ static void knob_la_reuse_ends_at_lock_off_keeps_the_window(void **state) {
 }
 
 static void a_context_is_memory_of_its_process(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     LAContextRef ctx = NULL;
     assert_int_equal(evaluate_new(f, &ctx), 0);
     /* Another process cannot use it. */
@@ -431,7 +369,7 @@ static void a_context_is_memory_of_its_process(void **state) {
 /* ---- Faults ---------------------------------------------------------------------------- */
 
 static void an_injected_status_is_returned_without_a_prompt(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     world_fault_add(f->w, &(world_fault){.api = WORLD_API_LA_EVALUATE_POLICY,
                                          .status = LAErrorSystemCancel,
                                          .nth = 2,
@@ -453,7 +391,7 @@ static void an_injected_status_is_returned_without_a_prompt(void **state) {
 }
 
 static void a_fault_can_target_one_process(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     world_fault_add(f->w, &(world_fault){.api = WORLD_API_LA_EVALUATE_POLICY,
                                          .status = LAErrorAppCancel,
                                          .times = 0,
@@ -466,7 +404,7 @@ static void a_fault_can_target_one_process(void **state) {
 }
 
 static void journals_are_reproducible(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     char *journals[2];
     for (int run = 0; run < 2; run++) {
         world *w = world_new(7);
@@ -490,7 +428,7 @@ static void journals_are_reproducible(void **state) {
     assert_no_cf_leak(f);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) SESSION_TEST(name)
 
 int main(void) {
     kc_cf_set_misuse_handler(quiet_misuse, NULL);

@@ -3,79 +3,9 @@
  * device, deletion, user presence with and without a reusable LAContext, the
  * two SE knobs, availability, faults, determinism and the inspection API.
  * Every test ends by asserting that it leaked no CF object and misused none. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "test_sec_helpers.h"
 
-#include <cmocka.h>
-
-#include <CoreFoundation/CoreFoundation.h>
 #include <CryptoKit/SecureEnclave.h>
-#include <LocalAuthentication/LocalAuthentication.h>
-#include <Security/Security.h>
-#include <keyclass/cf_accounting.h>
-#include <keyclass/world.h>
-
-typedef struct {
-    world *w;
-    world_pid agent;  /* GUI session */
-    world_pid daemon; /* no GUI session */
-    kc_cf_snapshot_t cf;
-} fixture;
-
-static void quiet_misuse(const char *message, void *context) {
-    (void)message;
-    (void)context;
-}
-
-static world *new_world(uint64_t seed, world_pid *agent, world_pid *daemon) {
-    world *w = world_new(seed);
-    assert_non_null(w);
-    world_activate(w);
-    assert_int_equal(world_device_boot(w), 0);
-    assert_int_equal(world_device_unlock(w), 0);
-    world_pid a = world_process_add(
-        w,
-        &(world_process_config){.name = "agent", .app = "sshenc", .is_signed = true, .gui = true});
-    world_pid d = world_process_add(
-        w, &(world_process_config){
-               .name = "daemon", .app = "sshenc", .is_signed = true, .gui = false});
-    world_set_current(w, a);
-    if (agent != NULL)
-        *agent = a;
-    if (daemon != NULL)
-        *daemon = d;
-    return w;
-}
-
-static int setup(void **state) {
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    f->w = new_world(1, &f->agent, &f->daemon);
-    kc_cf_reset_misuse();
-    kc_cf_snapshot(&f->cf);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state) {
-    fixture *f = *state;
-    world_free(f->w);
-    free(f);
-    return 0;
-}
-
-static void assert_no_cf_leak(fixture *f) {
-    char report[256];
-    CFIndex leaked = kc_cf_leaks_since(&f->cf, report, sizeof report);
-    if (leaked != 0)
-        fail_msg("%s", report);
-    assert_int_equal(kc_cf_misuse_count(), 0);
-}
 
 /* ---- Helpers ---------------------------------------------------------------------- */
 
@@ -155,7 +85,7 @@ static world_se_key_view view_of(const world *w, CFDataRef blob) {
 /* ---- Access control ----------------------------------------------------------------- */
 
 static void no_access_control_gets_cryptokits_default(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     CFDataRef blob = generate(NULL, 0);
     world_se_key_view v = view_of(f->w, blob);
     assert_false(v.has_access_control);
@@ -175,7 +105,7 @@ static void no_access_control_gets_cryptokits_default(void **state) {
 }
 
 static void access_control_is_fixed_at_creation(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     CFDataRef blob = generate(kSecAttrAccessibleWhenUnlockedThisDeviceOnly,
                               kSecAccessControlPrivateKeyUsage | kSecAccessControlBiometryAny);
     world_se_key_view v = view_of(f->w, blob);
@@ -196,7 +126,7 @@ static void access_control_is_fixed_at_creation(void **state) {
 /* ---- Signatures ------------------------------------------------------------------------ */
 
 static void a_signature_verifies_with_the_public_key(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     CFDataRef blob = generate(NULL, 0);
     unsigned char pub[65];
     public_key(blob, pub);
@@ -226,7 +156,7 @@ static void a_signature_verifies_with_the_public_key(void **state) {
 }
 
 static void the_journal_holds_sizes_never_signatures(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     CFDataRef blob = generate(NULL, 0);
     assert_int_equal(sign_text(blob, "12345", NULL, NULL), errSecSuccess);
     /* The whole line: key arguments, message size and status, nothing else. */
@@ -258,7 +188,7 @@ static OSStatus sign_with_bytes(const UInt8 *raw, CFIndex len) {
 }
 
 static void a_tampered_blob_is_rejected(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     CFDataRef blob = generate(NULL, 0);
     CFIndex len = CFDataGetLength(blob);
     UInt8 raw[128];
@@ -282,9 +212,9 @@ static void a_tampered_blob_is_rejected(void **state) {
 }
 
 static void a_blob_of_another_device_is_rejected(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     /* The same calls on a world with another seed: another device. */
-    world *foreign = new_world(2, NULL, NULL);
+    world *foreign = session_world(2, NULL, NULL);
     CFDataRef foreign_blob = generate(NULL, 0);
     world_free(foreign);
     world_activate(f->w);
@@ -301,7 +231,7 @@ static void a_blob_of_another_device_is_rejected(void **state) {
 }
 
 static void a_deleted_key_is_not_found(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     CFDataRef blob = generate(NULL, 0);
     CFDataRef keep = generate(NULL, 0);
     assert_int_equal(SEKeyDelete(blob), errSecSuccess);
@@ -322,7 +252,7 @@ static void a_deleted_key_is_not_found(void **state) {
 /* ---- User presence and LAContext reuse ---------------------------------------------------- */
 
 static void presence_prompts_and_maps_each_answer(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     CFDataRef blob = generate(kSecAttrAccessibleWhenUnlockedThisDeviceOnly,
                               kSecAccessControlPrivateKeyUsage | kSecAccessControlUserPresence);
     static const struct {
@@ -352,7 +282,7 @@ static void presence_prompts_and_maps_each_answer(void **state) {
 }
 
 static void when_unlocked_key_reuses_an_authenticated_context(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     CFDataRef blob = generate(kSecAttrAccessibleWhenUnlockedThisDeviceOnly,
                               kSecAccessControlPrivateKeyUsage | kSecAccessControlUserPresence);
     LAContextRef ctx = authenticated_context(300);
@@ -384,7 +314,7 @@ static void when_unlocked_key_reuses_an_authenticated_context(void **state) {
 }
 
 static void a_lock_ends_reuse_for_the_enclave(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     CFDataRef blob = generate(kSecAttrAccessibleWhenUnlockedThisDeviceOnly,
                               kSecAccessControlPrivateKeyUsage | kSecAccessControlUserPresence);
     LAContextRef ctx = authenticated_context(300);
@@ -398,7 +328,7 @@ static void a_lock_ends_reuse_for_the_enclave(void **state) {
 }
 
 static void after_first_unlock_key_prompts_every_time(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     CFDataRef blob = generate(kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly,
                               kSecAccessControlPrivateKeyUsage | kSecAccessControlUserPresence);
     LAContextRef ctx = authenticated_context(300);
@@ -417,7 +347,7 @@ static void after_first_unlock_key_prompts_every_time(void **state) {
 }
 
 static void presence_without_a_gui_session_consumes_no_answer(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     CFDataRef blob = generate(kSecAttrAccessibleWhenUnlockedThisDeviceOnly,
                               kSecAccessControlPrivateKeyUsage | kSecAccessControlBiometryAny);
     world_user_queue(f->w, WORLD_ANSWER_CANCEL, 1);
@@ -432,7 +362,7 @@ static void presence_without_a_gui_session_consumes_no_answer(void **state) {
 }
 
 static void an_invalidated_context_fails_without_a_prompt(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     CFDataRef presence =
         generate(kSecAttrAccessibleWhenUnlockedThisDeviceOnly,
                  kSecAccessControlPrivateKeyUsage | kSecAccessControlDevicePasscode);
@@ -455,7 +385,7 @@ static void an_invalidated_context_fails_without_a_prompt(void **state) {
 /* ---- The keybag and the lock ------------------------------------------------------------- */
 
 static void when_unlocked_key_is_unusable_while_locked(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     CFDataRef wu =
         generate(kSecAttrAccessibleWhenUnlockedThisDeviceOnly, kSecAccessControlPrivateKeyUsage);
     CFDataRef afu = generate(kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly,
@@ -479,7 +409,7 @@ static void when_unlocked_key_is_unusable_while_locked(void **state) {
 }
 
 static void an_unavailable_class_key_refuses_the_sign(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     CFDataRef blob = generate(NULL, 0);
     assert_int_equal(world_device_reboot(f->w), 0); /* before first unlock */
     assert_int_equal(sign_text(blob, "m", NULL, NULL), errSecInteractionNotAllowed);
@@ -499,7 +429,7 @@ static void an_unavailable_class_key_refuses_the_sign(void **state) {
 /* ---- Availability, faults ---------------------------------------------------------------- */
 
 static void an_unavailable_enclave_refuses_every_call(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     CFDataRef blob = generate(NULL, 0);
     assert_true(SEIsAvailable());
     world_set_knob(f->w, WORLD_KNOB_SE_AVAILABLE, 0);
@@ -519,7 +449,7 @@ static void an_unavailable_enclave_refuses_every_call(void **state) {
 }
 
 static void faults_are_injected_on_sign(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     CFDataRef blob = generate(kSecAttrAccessibleWhenUnlockedThisDeviceOnly,
                               kSecAccessControlPrivateKeyUsage | kSecAccessControlUserPresence);
     world_fault_add(f->w, &(world_fault){.api = WORLD_API_SE_SIGN,
@@ -547,7 +477,7 @@ static void faults_are_injected_on_sign(void **state) {
 }
 
 static void faults_are_injected_on_generate(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     world_fault_add(
         f->w, &(world_fault){
                   .api = WORLD_API_SE_GENERATE, .status = errSecAllocate, .times = 1, .proc = -1});
@@ -569,7 +499,7 @@ typedef struct {
 
 static run_result scripted_run(uint64_t seed) {
     run_result r;
-    world *w = new_world(seed, NULL, NULL);
+    world *w = session_world(seed, NULL, NULL);
     CFDataRef a = generate(NULL, 0);
     CFDataRef b = generate(kSecAttrAccessibleWhenUnlockedThisDeviceOnly,
                            kSecAccessControlPrivateKeyUsage | kSecAccessControlUserPresence);
@@ -591,7 +521,7 @@ static run_result scripted_run(uint64_t seed) {
 }
 
 static void same_seed_same_keys_and_journal(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     run_result one = scripted_run(42), two = scripted_run(42), other = scripted_run(43);
     assert_memory_equal(one.pub, two.pub, sizeof one.pub);
     assert_string_equal(one.journal, two.journal);
@@ -607,7 +537,7 @@ static void same_seed_same_keys_and_journal(void **state) {
 /* ---- Inspection and planting ---------------------------------------------------------------- */
 
 static void a_planted_key_is_usable_and_unjournaled(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     size_t journal_before = world_journal_length(f->w);
     uint64_t calls_before = world_calls_total(f->w);
     unsigned char raw[128];
@@ -649,7 +579,7 @@ static void a_planted_key_is_usable_and_unjournaled(void **state) {
 }
 
 static void verify_rejects_garbage(void **state) {
-    fixture *f = *state;
+    session_fx *f = *state;
     unsigned char pub[65] = {0x04};
     const unsigned char sig[8] = {0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01};
     assert_false(world_verify_signature(pub, (const unsigned char *)"m", 1, sig, sizeof sig));
@@ -661,7 +591,7 @@ static void verify_rejects_garbage(void **state) {
     assert_no_cf_leak(f);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) SESSION_TEST(name)
 
 int main(void) {
     kc_cf_set_misuse_handler(quiet_misuse, NULL);

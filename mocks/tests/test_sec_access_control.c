@@ -97,14 +97,9 @@ static void test_invalid_input(void **state) {
     assert_int_equal(kc_cf_misuse_count(), 0);
 }
 
-static void quiet(const char *message, void *context) {
-    (void)message;
-    (void)context;
-}
-
 static void test_getters_on_wrong_objects_report_misuse(void **state) {
     (void)state;
-    kc_cf_set_misuse_handler(quiet, NULL);
+    kc_cf_set_misuse_handler(quiet_misuse, NULL);
     CFStringRef s = CFStringCreateWithCString(NULL, "x", kCFStringEncodingUTF8);
     assert_null(SecAccessControlGetProtection((SecAccessControlRef)s));
     assert_int_equal(SecAccessControlGetFlags((SecAccessControlRef)s), 0);

@@ -1,11 +1,21 @@
-/* Shared fixture and helpers of the Security.framework shim's CMocka tests
- * (mocks/tests/test_sec_*.c). Header-only: every test file is its own
- * binary.
+/* Shared fixtures and helpers of the shim's CMocka tests that run against a
+ * world (mocks/tests/test_sec_*.c, test_cov_shim.c, test_cov_world.c,
+ * test_world_*.c, test_cg_session.c, test_la_context.c, test_se_keys.c).
+ * Header-only: every test file is its own binary.
  *
- * The fixture: a booted, unlocked world (seed 1) with one signed GUI process
- * "agent" (app sshenc, access group TEAM.com.example) as the current process.
- * Teardown frees the world and fails the test if a CF object leaked or a CF
- * misuse was reported.
+ * Three fixtures, each a world plus the CF accounting around it:
+ * - fx (FX_TEST), the Security tests': a booted, unlocked world (seed 1)
+ *   with one signed GUI process "agent" (app sshenc, access group
+ *   TEAM.com.example) as the current process. Teardown frees the world and
+ *   fails the test if a CF object leaked or a CF misuse was reported.
+ * - session_fx (SESSION_TEST), the other shims' tests (CoreGraphics,
+ *   LocalAuthentication, the Secure Enclave): a booted, unlocked world
+ *   (seed 1) with two signed sshenc processes, "agent" in the GUI session
+ *   (current) and "daemon" outside it. The snapshot is taken once the world
+ *   stands; every test ends with assert_no_cf_leak(f).
+ * - world_fx (world_fx_setup), the world's own tests: a fresh world per test,
+ *   activated but not booted, with the snapshot taken before it. Teardown
+ *   frees the world and fails the test on a CF leak or misuse.
  */
 #ifndef KEYCLASS_TEST_SEC_HELPERS_H
 #define KEYCLASS_TEST_SEC_HELPERS_H
@@ -26,16 +36,57 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define GROUP "TEAM.com.example"
 #define SVC "com.example.sshenc"
 
-typedef struct {
-    world *w;
-    world_pid agent;
-    kc_cf_snapshot_t snap;
-} fx;
+/* ---- CF accounting ---------------------------------------------------------------- */
+
+/* Misuse is captured silently; tests assert on kc_cf_misuse_count(). */
+static inline void quiet_misuse(const char *message, void *context) {
+    (void)message;
+    (void)context;
+}
+
+/* Fails the running test if a CF object leaked since `snap` or a CF misuse was
+ * reported. */
+static inline void assert_cf_clean_since(const kc_cf_snapshot_t *snap) {
+    char report[256];
+    CFIndex leaked = kc_cf_leaks_since(snap, report, sizeof report);
+    if (leaked != 0)
+        fail_msg("%s", report);
+    if (kc_cf_misuse_count() != 0)
+        fail_msg("CF misuse: %s", kc_cf_last_misuse());
+}
+
+/* The same check for a teardown: prints what went wrong and returns -1, or
+ * returns 0. */
+static inline int cf_clean_since(const kc_cf_snapshot_t *snap) {
+    char report[256];
+    if (kc_cf_leaks_since(snap, report, sizeof report) != 0) {
+        print_error("%s\n", report);
+        return -1;
+    }
+    if (kc_cf_misuse_count() != 0) {
+        print_error("%s\n", kc_cf_last_misuse());
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- Worlds and processes ------------------------------------------------------------ */
+
+/* A new world (seed), activated, booted and unlocked. */
+static inline world *booted_world(uint64_t seed) {
+    world *w = world_new(seed);
+    assert_non_null(w);
+    world_activate(w);
+    assert_int_equal(world_device_boot(w), 0);
+    assert_int_equal(world_device_unlock(w), 0);
+    return w;
+}
 
 static inline world_pid add_proc(world *w, const char *name, const char *app, bool is_signed,
                                  const char *group, bool gui, bool home_override) {
@@ -50,16 +101,20 @@ static inline world_pid add_proc(world *w, const char *name, const char *app, bo
     return pid;
 }
 
+/* ---- The Security tests' fixture ------------------------------------------------------ */
+
+typedef struct {
+    world *w;
+    world_pid agent;
+    kc_cf_snapshot_t snap;
+} fx;
+
 static inline int fx_setup(void **state) {
     static fx f;
     memset(&f, 0, sizeof f);
     kc_cf_reset_misuse();
     kc_cf_snapshot(&f.snap);
-    f.w = world_new(1);
-    assert_non_null(f.w);
-    world_activate(f.w);
-    assert_int_equal(world_device_boot(f.w), 0);
-    assert_int_equal(world_device_unlock(f.w), 0);
+    f.w = booted_world(1);
     f.agent = add_proc(f.w, "agent", "sshenc", true, GROUP, true, false);
     world_set_current(f.w, f.agent);
     *state = &f;
@@ -69,16 +124,88 @@ static inline int fx_setup(void **state) {
 static inline int fx_teardown(void **state) {
     fx *f = *state;
     world_free(f->w);
-    char report[256];
-    CFIndex leaked = kc_cf_leaks_since(&f->snap, report, sizeof report);
-    if (leaked != 0)
-        fail_msg("%s", report);
-    if (kc_cf_misuse_count() != 0)
-        fail_msg("CF misuse: %s", kc_cf_last_misuse());
+    assert_cf_clean_since(&f->snap);
     return 0;
 }
 
 #define FX_TEST(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+
+/* ---- The other shims' fixture: a GUI agent and a daemon ------------------------------- */
+
+typedef struct {
+    world *w;
+    world_pid agent;  /* GUI session */
+    world_pid daemon; /* launchd agent outside the GUI session */
+    kc_cf_snapshot_t cf;
+} session_fx;
+
+/* A booted, unlocked world (seed) with the signed sshenc processes "agent" (GUI
+ * session, current) and "daemon" (no GUI session); either pid may be NULL. */
+static inline world *session_world(uint64_t seed, world_pid *agent, world_pid *daemon) {
+    world *w = booted_world(seed);
+    world_pid a = world_process_add(
+        w,
+        &(world_process_config){.name = "agent", .app = "sshenc", .is_signed = true, .gui = true});
+    world_pid d = world_process_add(
+        w, &(world_process_config){
+               .name = "daemon", .app = "sshenc", .is_signed = true, .gui = false});
+    world_set_current(w, a);
+    if (agent != NULL)
+        *agent = a;
+    if (daemon != NULL)
+        *daemon = d;
+    return w;
+}
+
+static inline int session_setup(void **state) {
+    session_fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->w = session_world(1, &f->agent, &f->daemon);
+    kc_cf_reset_misuse();
+    kc_cf_snapshot(&f->cf);
+    *state = f;
+    return 0;
+}
+
+static inline int session_teardown(void **state) {
+    session_fx *f = *state;
+    world_free(f->w);
+    free(f);
+    return 0;
+}
+
+/* The closing assertion of every session test. */
+static inline void assert_no_cf_leak(session_fx *f) { assert_cf_clean_since(&f->cf); }
+
+#define SESSION_TEST(fn) cmocka_unit_test_setup_teardown(fn, session_setup, session_teardown)
+
+/* ---- The world tests' fixture: a fresh world, not booted ------------------------------ */
+
+typedef struct {
+    world *w;
+    world_pid p0, p1; /* the processes a test file's setup adds, if any */
+    kc_cf_snapshot_t cf;
+} world_fx;
+
+/* Takes the CF snapshot, then makes a new world (seed) and activates it. */
+static inline int world_fx_setup(void **state, uint64_t seed) {
+    static world_fx f;
+    memset(&f, 0, sizeof f);
+    kc_cf_reset_misuse();
+    kc_cf_snapshot(&f.cf);
+    f.w = world_new(seed);
+    if (f.w == NULL)
+        return -1;
+    world_activate(f.w);
+    *state = &f;
+    return 0;
+}
+
+static inline int world_fx_teardown(void **state) {
+    world_fx *f = *state;
+    world_free(f->w);
+    return cf_clean_since(&f->cf);
+}
 
 /* ---- Dictionaries ---------------------------------------------------------------- */
 

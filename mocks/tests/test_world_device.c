@@ -2,55 +2,15 @@
  *
  * Each test names the rule it guards; removing that rule from
  * mocks/src/world_device.c makes the test fail. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
+#include "test_sec_helpers.h"
 
 #include "../src/world_internal.h"
-#include "keyclass/cf_accounting.h"
-#include "keyclass/world.h"
-
-#include <string.h>
 
 /* ---- Fixture: a fresh world per test, and no CF leak at the end ------------- */
 
-typedef struct {
-    world *w;
-    kc_cf_snapshot_t cf;
-} fixture;
+static int setup(void **state) { return world_fx_setup(state, 42); }
 
-static int setup(void **state) {
-    static fixture fx;
-    kc_cf_reset_misuse();
-    kc_cf_snapshot(&fx.cf);
-    fx.w = world_new(42);
-    if (fx.w == NULL)
-        return -1;
-    world_activate(fx.w);
-    *state = &fx;
-    return 0;
-}
-
-static int teardown(void **state) {
-    fixture *fx = *state;
-    world_free(fx->w);
-    char report[256];
-    CFIndex leaked = kc_cf_leaks_since(&fx->cf, report, sizeof report);
-    if (leaked != 0) {
-        print_error("%s\n", report);
-        return -1;
-    }
-    if (kc_cf_misuse_count() != 0) {
-        print_error("%s\n", kc_cf_last_misuse());
-        return -1;
-    }
-    return 0;
-}
-
-static world *W(void **state) { return ((fixture *)*state)->w; }
+static world *W(void **state) { return ((world_fx *)*state)->w; }
 
 /* ---- Class masks ------------------------------------------------------------ */
 
@@ -465,23 +425,24 @@ static void test_device_reboot_restarts_processes(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lock_on_sleep_default_off, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_login_keychain_first_unlock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_defaults, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_lock_on_sleep_default_off, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_login_keychain_first_unlock, setup, world_fx_teardown),
         cmocka_unit_test_setup_teardown(test_login_keychain_unlock_needs_device_on, setup,
-                                        teardown),
+                                        world_fx_teardown),
         cmocka_unit_test_setup_teardown(test_keybag_boot_unlock_lock_sleep_wake_reboot, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_keybag_sleep_starts_grace, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_keybag_lock_grace_knob, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_keybag_passcode_removal, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_biometry_toggle, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_keybag_lose_class_key, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_keybag_destroy_class_key, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_class_names, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_device_events_while_off, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_device_events_sleep_wake, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_device_reboot_restarts_processes, setup, teardown),
+                                        world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_keybag_sleep_starts_grace, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_keybag_lock_grace_knob, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_keybag_passcode_removal, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_biometry_toggle, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_keybag_lose_class_key, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_keybag_destroy_class_key, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_class_names, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_device_events_while_off, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_device_events_sleep_wake, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_device_reboot_restarts_processes, setup,
+                                        world_fx_teardown),
     };
     return cmocka_run_group_tests_name("world_device", tests, NULL, NULL);
 }

@@ -1,61 +1,25 @@
 /* The fault plan and crash points, through the one central entry hook
  * (scenario-language.md "Faults", world_internal.h). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
+#include "test_sec_helpers.h"
 
 #include "../src/world_internal.h"
-#include "keyclass/cf_accounting.h"
 #include "keyclass/files.h"
-#include "keyclass/world.h"
 
-#include <Security/Security.h>
 #include <errno.h>
-#include <stdio.h>
-#include <string.h>
-
-typedef struct {
-    world *w;
-    world_pid p0, p1;
-    kc_cf_snapshot_t cf;
-} fixture;
 
 static int setup(void **state) {
-    static fixture fx;
-    kc_cf_reset_misuse();
-    kc_cf_snapshot(&fx.cf);
-    fx.w = world_new(1234);
-    if (fx.w == NULL)
+    if (world_fx_setup(state, 1234) != 0)
         return -1;
-    world_activate(fx.w);
+    world_fx *fx = *state;
     world_process_config a = {.name = "agent", .is_signed = true, .gui = true};
     world_process_config b = {.name = "other", .is_signed = true, .gui = true};
-    fx.p0 = world_process_add(fx.w, &a);
-    fx.p1 = world_process_add(fx.w, &b);
-    world_set_current(fx.w, fx.p0);
-    *state = &fx;
+    fx->p0 = world_process_add(fx->w, &a);
+    fx->p1 = world_process_add(fx->w, &b);
+    world_set_current(fx->w, fx->p0);
     return 0;
 }
 
-static int teardown(void **state) {
-    fixture *fx = *state;
-    world_free(fx->w);
-    char report[256];
-    if (kc_cf_leaks_since(&fx->cf, report, sizeof report) != 0) {
-        print_error("%s\n", report);
-        return -1;
-    }
-    if (kc_cf_misuse_count() != 0) {
-        print_error("%s\n", kc_cf_last_misuse());
-        return -1;
-    }
-    return 0;
-}
-
-static fixture *FX(void **state) { return *state; }
+static world_fx *FX(void **state) { return *state; }
 
 /* One simulated Apple call through the hook, the way every shim entry point
  * makes it: begin, fill in the key arguments, fault plan, the real work
@@ -167,7 +131,7 @@ static void test_api_filter(void **state) {
 /* proc= limits the fault to one process; other processes' calls neither fail
  * nor count. */
 static void test_proc_filter(void **state) {
-    fixture *fx = FX(state);
+    world_fx *fx = FX(state);
     world *w = fx->w;
     world_fault f = fault(WORLD_API_SEC_ITEM_ADD, errSecMissingEntitlement, 2, 1);
     f.proc = fx->p1;
@@ -303,7 +267,7 @@ static void test_faulted_calls_counted_and_journaled(void **state) {
  * then on; its later calls have no effect, count no call and return
  * errSecNotAvailable; restart clears it. */
 static void test_crash_after_nth_call(void **state) {
-    fixture *fx = FX(state);
+    world_fx *fx = FX(state);
     world *w = fx->w;
     world_fault_crash(w, fx->p0, WORLD_API_FILE_WRITE, 2);
     assert_non_null(strstr(world_journal(w), "fault crash agent after FileWrite nth=2"));
@@ -354,7 +318,7 @@ static void test_crash_after_nth_call(void **state) {
 
 /* A crashed process's calls do not advance the fault plan: they never happened. */
 static void test_crashed_calls_do_not_count_for_faults(void **state) {
-    fixture *fx = FX(state);
+    world_fx *fx = FX(state);
     world *w = fx->w;
     world_fault_crash(w, fx->p0, WORLD_API_SEC_ITEM_ADD, 1);
     assert_int_equal(add(w), 0);
@@ -370,7 +334,7 @@ static void test_crashed_calls_do_not_count_for_faults(void **state) {
 
 /* A crash after a faulted call: the faulted call counts as the crash point. */
 static void test_crash_after_faulted_call(void **state) {
-    fixture *fx = FX(state);
+    world_fx *fx = FX(state);
     world *w = fx->w;
     world_fault f = fault(WORLD_API_SEC_ITEM_DELETE, errSecItemNotFound, 1, 1);
     world_fault_add(w, &f);
@@ -381,7 +345,7 @@ static void test_crash_after_faulted_call(void **state) {
 
 /* A reboot clears a crash like a restart does. */
 static void test_reboot_clears_crash(void **state) {
-    fixture *fx = FX(state);
+    world_fx *fx = FX(state);
     world *w = fx->w;
     world_device_boot(w);
     world_fault_crash(w, fx->p0, WORLD_API_SEC_ITEM_ADD, 1);
@@ -394,7 +358,7 @@ static void test_reboot_clears_crash(void **state) {
 
 /* Invalid plans are ignored. */
 static void test_invalid_plans_ignored(void **state) {
-    fixture *fx = FX(state);
+    world_fx *fx = FX(state);
     world *w = fx->w;
     size_t journal = world_journal_length(w);
     world_fault f = fault(WORLD_API_COUNT, errSecParam, 1, 1);
@@ -416,24 +380,25 @@ static void test_invalid_plans_ignored(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_nth_counts_from_addition, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_nth_default_first, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_times_consecutive, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_times_zero_always, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_any_status_injected, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_api_filter, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_proc_filter, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_match_service_account, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_match_copied, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_match_path_for_file_calls, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_several_faults, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_faulted_calls_counted_and_journaled, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_crash_after_nth_call, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nth_counts_from_addition, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_nth_default_first, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_times_consecutive, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_times_zero_always, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_any_status_injected, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_api_filter, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_proc_filter, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_match_service_account, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_match_copied, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_match_path_for_file_calls, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_several_faults, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_faulted_calls_counted_and_journaled, setup,
+                                        world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_crash_after_nth_call, setup, world_fx_teardown),
         cmocka_unit_test_setup_teardown(test_crashed_calls_do_not_count_for_faults, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_crash_after_faulted_call, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reboot_clears_crash, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_invalid_plans_ignored, setup, teardown),
+                                        world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_crash_after_faulted_call, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_reboot_clears_crash, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_plans_ignored, setup, world_fx_teardown),
     };
     return cmocka_run_group_tests_name("world_faults", tests, NULL, NULL);
 }

@@ -1,55 +1,21 @@
 /* The per-user file store: kc_file_* through the hook, and the world's
  * direct inspection (keyclass/files.h, keyclass/world.h). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
+#include "test_sec_helpers.h"
 
-#include <cmocka.h>
-
-#include "keyclass/cf_accounting.h"
 #include "keyclass/files.h"
-#include "keyclass/world.h"
 
 #include <errno.h>
-#include <stdio.h>
-#include <string.h>
-
-typedef struct {
-    world *w;
-    kc_cf_snapshot_t cf;
-} fixture;
 
 static int setup(void **state) {
-    static fixture fx;
-    kc_cf_reset_misuse();
-    kc_cf_snapshot(&fx.cf);
-    fx.w = world_new(99);
-    if (fx.w == NULL)
+    if (world_fx_setup(state, 99) != 0)
         return -1;
-    world_activate(fx.w);
+    world *w = ((world_fx *)*state)->w;
     world_process_config cfg = {.name = "agent", .is_signed = true, .gui = true};
-    world_set_current(fx.w, world_process_add(fx.w, &cfg));
-    *state = &fx;
+    world_set_current(w, world_process_add(w, &cfg));
     return 0;
 }
 
-static int teardown(void **state) {
-    fixture *fx = *state;
-    world_free(fx->w);
-    char report[256];
-    if (kc_cf_leaks_since(&fx->cf, report, sizeof report) != 0) {
-        print_error("%s\n", report);
-        return -1;
-    }
-    if (kc_cf_misuse_count() != 0) {
-        print_error("%s\n", kc_cf_last_misuse());
-        return -1;
-    }
-    return 0;
-}
-
-static world *W(void **state) { return ((fixture *)*state)->w; }
+static world *W(void **state) { return ((world_fx *)*state)->w; }
 
 /* Reads `path` through kc_file_read and compares with `want`; releases the data. */
 static void expect_file(const char *path, const char *want, int line) {
@@ -267,15 +233,16 @@ static void test_no_active_world(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_write_read_replace, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_read_missing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_read_returns_copy, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rename, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unlink, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_list_prefix_sorted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_inspection_put_get, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_file_calls_counted_and_journaled, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_active_world, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_read_replace, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_read_missing, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_read_returns_copy, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rename, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_unlink, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_list_prefix_sorted, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_inspection_put_get, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_file_calls_counted_and_journaled, setup,
+                                        world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_no_active_world, setup, world_fx_teardown),
     };
     return cmocka_run_group_tests_name("world_files", tests, NULL, NULL);
 }

@@ -1,24 +1,12 @@
 /* The journal and determinism, the seeded generator, the clock, and the
  * names the scenario language uses: statuses, APIs, knobs
  * (architecture.md "Determinism rules", keyclass/world.h). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
+#include "test_sec_helpers.h"
 
 #include "../src/world_internal.h"
-#include "keyclass/cf_accounting.h"
 #include "keyclass/files.h"
-#include "keyclass/world.h"
 
-#include <LocalAuthentication/LocalAuthentication.h>
-#include <Security/Security.h>
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 /* Implemented by the world (world.c); the CoreFoundation shim header does not
  * declare it yet, so it is declared here with Apple's signature. */
@@ -41,16 +29,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
     (void)state;
     world_activate(NULL);
-    char report[256];
-    if (kc_cf_leaks_since(&cf_before, report, sizeof report) != 0) {
-        print_error("%s\n", report);
-        return -1;
-    }
-    if (kc_cf_misuse_count() != 0) {
-        print_error("%s\n", kc_cf_last_misuse());
-        return -1;
-    }
-    return 0;
+    return cf_clean_since(&cf_before);
 }
 
 /* ---- Determinism ---------------------------------------------------------------- */

@@ -1,52 +1,12 @@
 /* Processes and their identities, the user's answers and the prompts shown
  * (domain.md §2, §4 "File-based ACL", §5 "User answers"). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
+#include "test_sec_helpers.h"
 
 #include "../src/world_internal.h"
-#include "keyclass/cf_accounting.h"
-#include "keyclass/world.h"
 
-#include <stdio.h>
-#include <string.h>
+static int setup(void **state) { return world_fx_setup(state, 7); }
 
-typedef struct {
-    world *w;
-    kc_cf_snapshot_t cf;
-} fixture;
-
-static int setup(void **state) {
-    static fixture fx;
-    kc_cf_reset_misuse();
-    kc_cf_snapshot(&fx.cf);
-    fx.w = world_new(7);
-    if (fx.w == NULL)
-        return -1;
-    world_activate(fx.w);
-    *state = &fx;
-    return 0;
-}
-
-static int teardown(void **state) {
-    fixture *fx = *state;
-    world_free(fx->w);
-    char report[256];
-    if (kc_cf_leaks_since(&fx->cf, report, sizeof report) != 0) {
-        print_error("%s\n", report);
-        return -1;
-    }
-    if (kc_cf_misuse_count() != 0) {
-        print_error("%s\n", kc_cf_last_misuse());
-        return -1;
-    }
-    return 0;
-}
-
-static world *W(void **state) { return ((fixture *)*state)->w; }
+static world *W(void **state) { return ((world_fx *)*state)->w; }
 
 static void copy_identity(const world *w, world_pid pid, char out[160]) {
     const char *id = world_process_identity(w, pid);
@@ -362,21 +322,26 @@ static void test_invalid_answers_ignored(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_process_add_find_config, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_process_duplicate_name_rejected, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_process_table_grows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_process_add_find_config, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_process_duplicate_name_rejected, setup,
+                                        world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_process_table_grows, setup, world_fx_teardown),
         cmocka_unit_test_setup_teardown(test_signed_identity_stable_across_rebuild, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_unsigned_identity_changes_on_rebuild, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_signed_identity_per_app, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_entitlement_only_signed_with_group, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_home_override_no_default_keychain, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_gui_and_prompt_possible, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_current_process, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_answer_names, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_user_queue_fifo_then_default, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_user_queue_times_and_growth, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_invalid_answers_ignored, setup, teardown),
+                                        world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_unsigned_identity_changes_on_rebuild, setup,
+                                        world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_signed_identity_per_app, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_entitlement_only_signed_with_group, setup,
+                                        world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_home_override_no_default_keychain, setup,
+                                        world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_gui_and_prompt_possible, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_current_process, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_answer_names, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_user_queue_fifo_then_default, setup,
+                                        world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_user_queue_times_and_growth, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_answers_ignored, setup, world_fx_teardown),
     };
     return cmocka_run_group_tests_name("world_process", tests, NULL, NULL);
 }

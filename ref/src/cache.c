@@ -1,7 +1,8 @@
 /* The wrapping-key cache: per core, per label (the core's app is fixed, so
  * (app, label) isolation is per instance and label). Keys live in one
- * page-aligned arena that is mlock'ed where the platform allows (best
- * effort) and zeroized with OPENSSL_cleanse whenever an entry is dropped.
+ * page-aligned arena, made on the first put, that is mlock'ed where the
+ * platform allows (best effort) and zeroized with OPENSSL_cleanse whenever an
+ * entry is dropped.
  *
  * Rules: TTL 0 never stores nor serves (C3); an expired entry is dropped
  * without touching the LAContext; an evicted entry takes the label's
@@ -15,7 +16,23 @@
 
 #include <openssl/crypto.h>
 
+/* The arena is mapped and locked on the first put, not when the core is
+ * made: a core that never caches (TTL 0, or a process that restarts before
+ * using a key) costs no page and no mlock/munlock system calls. */
 bool cache_init(ref_core *core) {
+    core->arena = NULL;
+    core->arena_len = 0;
+    core->arena_locked = false;
+    for (size_t i = 0; i < CORE_CACHE_SLOTS; i++) {
+        core->wk[i].used = false;
+        core->wk[i].key = NULL;
+    }
+    return true;
+}
+
+static bool arena_ready(ref_core *core) {
+    if (core->arena != NULL)
+        return true;
     long page = sysconf(_SC_PAGESIZE);
     size_t align = page > 0 ? (size_t)page : 4096;
     size_t len = CORE_CACHE_SLOTS * CORE_WK_LEN;
@@ -26,13 +43,9 @@ bool cache_init(ref_core *core) {
     memset(arena, 0, len);
     core->arena = arena;
     core->arena_len = len;
-    /* Best effort (RLIMIT_MEMLOCK); a core with TTL 0 never stores a key, so
-     * its arena is not worth two system calls. */
-    core->arena_locked = core->cfg.cache_ttl_ms > 0 && mlock(arena, len) == 0;
-    for (size_t i = 0; i < CORE_CACHE_SLOTS; i++) {
-        core->wk[i].used = false;
+    core->arena_locked = mlock(arena, len) == 0; /* best effort (RLIMIT_MEMLOCK) */
+    for (size_t i = 0; i < CORE_CACHE_SLOTS; i++)
         core->wk[i].key = core->arena + i * CORE_WK_LEN;
-    }
     return true;
 }
 
@@ -97,8 +110,9 @@ bool cache_peek(const ref_core *core, const char *label) {
 }
 
 void cache_put(ref_core *core, const char *label, const unsigned char key[CORE_WK_LEN]) {
-    if (core->cfg.cache_ttl_ms <= 0 || label == NULL || strlen(label) > REF_LABEL_MAX)
-        return;
+    if (core->cfg.cache_ttl_ms <= 0 || label == NULL || strlen(label) > REF_LABEL_MAX ||
+        !arena_ready(core))
+        return; /* (no arena: out of memory, the key is simply not cached) */
     int64_t now = core_now_ms();
     wk_entry *e = find(core, label);
     if (e == NULL) {

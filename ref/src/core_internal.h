@@ -256,6 +256,15 @@ bool kf_handle_label(const ref_core *core, const char *path, char *label, size_t
 int kf_unlink(ref_core *core, const char *label, const char *ext);
 /* Is a kf_* status "no such file"? */
 bool kf_absent(int rc);
+/* The label's advisory lock (ref/README.md "Concurrency (ours)"): an flock
+ * of <key dir><label>.lock, which creates no file. kf_lock: 0, -EWOULDBLOCK
+ * when another process holds it, or another failure; never waits. kf_unlock
+ * is best effort (a crash releases the lock anyway). */
+#define KF_LOCK ".lock"
+int kf_lock(ref_core *core, const char *label);
+void kf_unlock(ref_core *core, const char *label);
+/* Is a kf_lock status "another process holds it"? */
+bool kf_busy(int rc);
 /* The key's meta, or defaults when absent/unreadable (auth none, presence
  * none, wrapping_presence = the configuration's). */
 ref_meta kf_meta(ref_core *core, const char *label);

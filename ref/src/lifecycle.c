@@ -31,6 +31,27 @@ static ref_error read_handle(ref_core *core, const char *label, CFDataRef *handl
     return core_fail_code(core, REF_BRIDGE_LOAD, "reading the handle file failed (%d)", rc);
 }
 
+/* ---- the label's lock ------------------------------------------------------------ */
+
+/* Takes the label's advisory lock (ref/README.md "Concurrency (ours)"):
+ * generate, rename and delete hold the locks of the labels they change from
+ * their first check to their last step, so that no other process sees their
+ * half-made state as debris or acts on a check they are about to invalidate.
+ * A lock another process holds is `busy` (it is generating, renaming or
+ * deleting that label right now); any other failure is key_operation. Never
+ * waits. */
+static ref_error lock_label(ref_core *core, const char *label, ref_error busy) {
+    int rc = kf_lock(core, label);
+    if (rc == 0)
+        return REF_OK;
+    if (kf_busy(rc))
+        return core_fail(core, busy,
+                         "another process is generating, renaming or deleting '%s' right now "
+                         "(it holds the label's lock); retry when it is done",
+                         label);
+    return core_fail(core, REF_ERR_KEY_OPERATION, "locking %s%s failed (%d)", label, KF_LOCK, rc);
+}
+
 /* ---- generate -------------------------------------------------------------------- */
 
 /* The SE key's protection class when an auth policy is set (PC2). */
@@ -129,13 +150,9 @@ static void generate_rollback(ref_core *core, const char *label, gen_stage stage
         (void)SEKeyDelete(blob);
 }
 
-static ref_error generate(ref_core *core, const char *label, ref_auth auth, ref_presence presence) {
-    if (!ref_label_valid(label))
-        return core_fail(core, REF_ERR_INVALID_LABEL, NULL);
-    if (presence == REF_PRESENCE_KEY_DEFAULT)
-        presence = REF_PRESENCE_NONE;
-    if (ref_auth_name(auth) == NULL || ref_presence_name(presence) == NULL)
-        return core_fail(core, REF_ERR_KEY_OPERATION, "unknown auth policy or presence mode");
+/* Generate with the label's lock held. */
+static ref_error generate_locked(ref_core *core, const char *label, ref_auth auth,
+                                 ref_presence presence) {
     bool tombstone = false;
     ref_error err = duplicate_check(core, label, &tombstone);
     if (err != REF_OK)
@@ -263,6 +280,24 @@ done:
     return err;
 }
 
+static ref_error generate(ref_core *core, const char *label, ref_auth auth, ref_presence presence) {
+    if (!ref_label_valid(label))
+        return core_fail(core, REF_ERR_INVALID_LABEL, NULL);
+    if (presence == REF_PRESENCE_KEY_DEFAULT)
+        presence = REF_PRESENCE_NONE;
+    if (ref_auth_name(auth) == NULL || ref_presence_name(presence) == NULL)
+        return core_fail(core, REF_ERR_KEY_OPERATION, "unknown auth policy or presence mode");
+    /* Held from the duplicate check to the handle write: another generate of
+     * the label is refused meanwhile (duplicate_label: it is being created),
+     * so what the check takes for debris is never a live generate's work. */
+    ref_error err = lock_label(core, label, REF_ERR_DUPLICATE_LABEL);
+    if (err != REF_OK)
+        return err;
+    err = generate_locked(core, label, auth, presence);
+    kf_unlock(core, label);
+    return err;
+}
+
 ref_error ref_core_generate(ref_core *core, const char *label, ref_auth auth,
                             ref_presence presence) {
     core_op_begin(core, "generate", label);
@@ -361,13 +396,8 @@ static void rename_files_back(ref_core *core, const char *old_label, const char 
             (void)kf_rename(core, new_label, old_label, rename_order[i]);
 }
 
-static ref_error rename_key(ref_core *core, const char *old_label, const char *new_label) {
-    if (!ref_label_valid(old_label))
-        return core_fail(core, REF_ERR_INVALID_LABEL, NULL);
-    if (!ref_label_valid(new_label)) {
-        core->op_label = new_label;
-        return core_fail(core, REF_ERR_INVALID_LABEL, NULL);
-    }
+/* Rename with both labels' locks held. */
+static ref_error rename_locked(ref_core *core, const char *old_label, const char *new_label) {
     CFDataRef handle = NULL;
     ref_error err = read_handle(core, old_label, &handle);
     if (err != REF_OK)
@@ -423,6 +453,35 @@ static ref_error rename_key(ref_core *core, const char *old_label, const char *n
     return REF_OK;
 }
 
+static ref_error rename_key(ref_core *core, const char *old_label, const char *new_label) {
+    if (!ref_label_valid(old_label))
+        return core_fail(core, REF_ERR_INVALID_LABEL, NULL);
+    if (!ref_label_valid(new_label)) {
+        core->op_label = new_label;
+        return core_fail(core, REF_ERR_INVALID_LABEL, NULL);
+    }
+    /* Both labels' locks, in label order (try-locks never wait, so no order
+     * can deadlock; one order makes two renames of one pair meet on the same
+     * lock first). The new label held elsewhere is duplicate_label (a key is
+     * being made there), the old one key_operation (its key is busy). */
+    int cmp = strcmp(old_label, new_label);
+    const char *first = cmp <= 0 ? old_label : new_label;
+    const char *second = cmp <= 0 ? new_label : old_label;
+    ref_error err =
+        lock_label(core, first, cmp <= 0 ? REF_ERR_KEY_OPERATION : REF_ERR_DUPLICATE_LABEL);
+    if (err != REF_OK)
+        return err;
+    if (cmp != 0)
+        err = lock_label(core, second, cmp < 0 ? REF_ERR_DUPLICATE_LABEL : REF_ERR_KEY_OPERATION);
+    if (err == REF_OK) {
+        err = rename_locked(core, old_label, new_label);
+        if (cmp != 0)
+            kf_unlock(core, second);
+    }
+    kf_unlock(core, first);
+    return err;
+}
+
 ref_error ref_core_rename(ref_core *core, const char *old_label, const char *new_label) {
     core_op_begin(core, "rename", old_label);
     return core_op_end(core, rename_key(core, old_label, new_label));
@@ -468,9 +527,8 @@ static ref_error delete_undo(ref_core *core, const char *label, bool committed_h
     return err;
 }
 
-static ref_error delete_key(ref_core *core, const char *label) {
-    if (!ref_label_valid(label))
-        return core_fail(core, REF_ERR_INVALID_LABEL, NULL);
+/* Delete with the label's lock held. */
+static ref_error delete_locked(ref_core *core, const char *label) {
     CFDataRef handle = NULL;
     bool committed = false;
     ref_error err = read_handle_or_tombstone(core, label, &handle, &committed);
@@ -539,6 +597,20 @@ static ref_error delete_key(ref_core *core, const char *label) {
                                          label, order[i], rc));
     }
     return REF_OK;
+}
+
+static ref_error delete_key(ref_core *core, const char *label) {
+    if (!ref_label_valid(label))
+        return core_fail(core, REF_ERR_INVALID_LABEL, NULL);
+    /* Held from the handle read to the tombstone's removal: a generate of the
+     * label cannot store its item between this delete's commit and its sweep
+     * (which would delete the new key's item). */
+    ref_error err = lock_label(core, label, REF_ERR_KEY_OPERATION);
+    if (err != REF_OK)
+        return err;
+    err = delete_locked(core, label);
+    kf_unlock(core, label);
+    return err;
 }
 
 ref_error ref_core_delete(ref_core *core, const char *label) {

@@ -5,104 +5,19 @@
  *
  * Each test builds a fresh world (booted, unlocked) and one or more cores;
  * teardown fails on a leaked CF object or a CF misuse. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
+#include "core_test_support.h"
 
-#include <cmocka.h>
-
-#include <CoreFoundation/CoreFoundation.h>
-#include <keyclass/cf_accounting.h>
-#include <keyclass/world.h>
-
-#include "ref/core.h"
 #include "ref/ehw1.h"
 #include "ref/errmap.h"
 
-#define GROUP "TEAM.com.example.sshenc"
 #define SVC "com.example.sshenc"
 #define MSG "ssh-userauth challenge"
 
-typedef struct {
-    world *w;
-    world_pid agent;
-    kc_cf_snapshot_t snap;
-} fx;
+static int setup(void **state) { return core_fx_setup(state, 7); }
 
-static fx F;
-
-static int setup(void **state) {
-    memset(&F, 0, sizeof F);
-    kc_cf_reset_misuse();
-    kc_cf_snapshot(&F.snap);
-    F.w = world_new(7);
-    assert_non_null(F.w);
-    world_activate(F.w);
-    assert_int_equal(world_device_boot(F.w), 0);
-    assert_int_equal(world_device_unlock(F.w), 0);
-    *state = &F;
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    world_free(F.w);
-    world_activate(NULL);
-    char report[256];
-    if (kc_cf_leaks_since(&F.snap, report, sizeof report) != 0)
-        fail_msg("%s", report);
-    if (kc_cf_misuse_count() != 0)
-        fail_msg("CF misuse: %s", kc_cf_last_misuse());
-    return 0;
-}
-
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-
-static world_pid proc(const char *name, bool is_signed, const char *group, bool gui) {
-    world_process_config pc = {.name = name,
-                               .app = "sshenc",
-                               .is_signed = is_signed,
-                               .access_group = group,
-                               .gui = gui,
-                               .home_override = false};
-    world_pid pid = world_process_add(F.w, &pc);
-    assert_true(pid >= 0);
-    world_set_current(F.w, pid);
-    return pid;
-}
-
-/* A core for the current process: signed, DP keychain, no presence. */
-static ref_config cfg_default(void) {
-    ref_config c;
-    ref_config_init(&c);
-    c.access_group = GROUP;
-    c.wrap_presence = false;
-    return c;
-}
-
-static ref_core *core_with(const ref_config *c) {
-    ref_core *core = ref_core_new(c);
-    assert_non_null(core);
-    return core;
-}
-
-static ref_core *agent_core(ref_mutant_set m) {
-    F.agent = proc("agent", true, GROUP, true);
-    ref_config c = cfg_default();
-    c.mutants = m;
-    return core_with(&c);
-}
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, core_fx_teardown)
 
 static uint64_t calls(world_api api) { return world_calls_made(F.w, api); }
-
-static void fault(world_api api, int32_t status, unsigned nth) {
-    world_fault f = {
-        .api = api, .status = status, .nth = nth, .times = 1, .proc = -1, .match = NULL};
-    world_fault_add(F.w, &f);
-}
 
 static bool item(const ref_core *core, const char *label, world_keychain kc, world_item_view *v) {
     const ref_config *c = ref_core_config(core);
@@ -115,26 +30,9 @@ static bool any_item(const ref_core *core, const char *label) {
     return item(core, label, WORLD_KEYCHAIN_DP, &v) || item(core, label, WORLD_KEYCHAIN_FILE, &v);
 }
 
-static bool file_of(const ref_core *core, const char *label, const char *ext) {
-    char path[512];
-    assert_true(ref_config_key_path(ref_core_config(core), label, ext, path, sizeof path) > 0);
-    return world_file_exists(F.w, path);
-}
-
 static bool any_file(const ref_core *core, const char *label) {
     return file_of(core, label, ".handle") || file_of(core, label, ".pub") ||
            file_of(core, label, ".meta");
-}
-
-static size_t live_se_keys(void) {
-    size_t n = 0;
-    for (size_t i = 0; i < world_se_key_count(F.w); i++) {
-        world_se_key_view v;
-        assert_true(world_se_key_at(F.w, i, &v));
-        if (!v.deleted)
-            n++;
-    }
-    return n;
 }
 
 /* Signs and verifies against the key's public key. */
@@ -225,7 +123,7 @@ static void plant(const ref_core *core, world_pid owner, const char *label, worl
 
 static void generate_sign_load_pubkey(void **state) {
     (void)state;
-    ref_core *core = agent_core(REF_MUTANTS_NONE);
+    ref_core *core = agent_core();
     assert_string_equal(ref_core_service(core), SVC);
     assert_int_equal(ref_core_generate(core, "k1", REF_AUTH_NONE, REF_PRESENCE_NONE), REF_OK);
     assert_int_equal(ref_core_last_bridge_code(core), 0);
@@ -252,7 +150,7 @@ static void generate_sign_load_pubkey(void **state) {
 
 static void auth_policy_se_key_is_when_unlocked(void **state) {
     (void)state;
-    ref_core *core = agent_core(REF_MUTANTS_NONE);
+    ref_core *core = agent_core();
     assert_int_equal(ref_core_generate(core, "k1", REF_AUTH_ANY, REF_PRESENCE_CACHED), REF_OK);
     world_se_key_view sk;
     assert_true(world_se_key_at(F.w, 0, &sk));
@@ -265,7 +163,7 @@ static void auth_policy_se_key_is_when_unlocked(void **state) {
 
 static void generate_refuses_existing_label(void **state) {
     (void)state;
-    ref_core *core = agent_core(REF_MUTANTS_NONE);
+    ref_core *core = agent_core();
     assert_int_equal(ref_core_generate(core, "k1", REF_AUTH_NONE, REF_PRESENCE_NONE), REF_OK);
     uint64_t mut = world_item_mutations(F.w), gen = calls(WORLD_API_SE_GENERATE);
     assert_int_equal(ref_core_generate(core, "k1", REF_AUTH_NONE, REF_PRESENCE_NONE),
@@ -291,7 +189,7 @@ static void generate_refuses_existing_label(void **state) {
 
 static void invalid_label_and_missing_key_before_any_keychain_call(void **state) {
     (void)state;
-    ref_core *core = agent_core(REF_MUTANTS_NONE);
+    ref_core *core = agent_core();
     uint64_t total = world_calls_total(F.w);
     const char *bad[] = {"", ".k", "a/b", "k 1", "k\n"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -315,7 +213,7 @@ static void invalid_label_and_missing_key_before_any_keychain_call(void **state)
 
 static void legacy_plaintext_handle_passes_through(void **state) {
     (void)state;
-    ref_core *core = agent_core(REF_MUTANTS_NONE);
+    ref_core *core = agent_core();
     plant(core, F.agent, "old", WORLD_CLASS_WHEN_UNLOCKED_THIS_DEVICE_ONLY, false, false,
           WORLD_KEYCHAIN_DP);
     uint64_t copies = calls(WORLD_API_SEC_ITEM_COPY_MATCHING);
@@ -330,7 +228,7 @@ static void legacy_plaintext_handle_passes_through(void **state) {
 
 static void rename_moves_files_and_item(void **state) {
     (void)state;
-    ref_core *core = agent_core(REF_MUTANTS_NONE);
+    ref_core *core = agent_core();
     assert_int_equal(ref_core_generate(core, "a", REF_AUTH_NONE, REF_PRESENCE_NONE), REF_OK);
     assert_int_equal(ref_core_load(core, "a"), REF_OK);
     assert_true(ref_core_has_cached_key(core, "a"));
@@ -351,10 +249,9 @@ static void rename_moves_files_and_item(void **state) {
 
 static void c3_ttl_zero_never_serves(void **state) {
     (void)state;
-    F.agent = proc("agent", true, GROUP, true);
     ref_config c = cfg_default();
     c.cache_ttl_ms = 0;
-    ref_core *core = core_with(&c);
+    ref_core *core = agent_core_with(&c);
     assert_int_equal(ref_core_generate(core, "k1", REF_AUTH_NONE, REF_PRESENCE_NONE), REF_OK);
     uint64_t copies = calls(WORLD_API_SEC_ITEM_COPY_MATCHING);
     for (int i = 0; i < 3; i++) {
@@ -370,7 +267,7 @@ static void c3_ttl_zero_never_serves(void **state) {
 
 static void cache_serves_until_ttl_then_expires_without_lacontext(void **state) {
     (void)state;
-    ref_core *core = agent_core(REF_MUTANTS_NONE);
+    ref_core *core = agent_core();
     assert_int_equal(ref_core_generate(core, "k1", REF_AUTH_ANY, REF_PRESENCE_CACHED), REF_OK);
     assert_int_equal(sign_ok(core, "k1", REF_PRESENCE_CACHED, 600000), REF_OK);
     assert_true(ref_core_has_cached_key(core, "k1"));
@@ -393,7 +290,7 @@ static void cache_serves_until_ttl_then_expires_without_lacontext(void **state) 
 
 static void c4_isolated_by_app_and_label(void **state) {
     (void)state;
-    ref_core *a = agent_core(REF_MUTANTS_NONE);
+    ref_core *a = agent_core();
     world_process_config pc = {.name = "other",
                                .app = "gitenc",
                                .is_signed = true,
@@ -425,7 +322,7 @@ static void c4_isolated_by_app_and_label(void **state) {
 
 static void c2_store_and_delete_evict_both_caches(void **state) {
     (void)state;
-    ref_core *core = agent_core(REF_MUTANTS_NONE);
+    ref_core *core = agent_core();
     assert_int_equal(ref_core_generate(core, "k1", REF_AUTH_ANY, REF_PRESENCE_CACHED), REF_OK);
     assert_int_equal(sign_ok(core, "k1", REF_PRESENCE_CACHED, REF_TTL_DEFAULT), REF_OK);
     assert_true(ref_core_has_cached_key(core, "k1") && ref_core_has_lacontext(core, "k1"));
@@ -456,7 +353,7 @@ static void c2_store_and_delete_evict_both_caches(void **state) {
 
 static void migration_updates_old_class_in_place_without_eviction(void **state) {
     (void)state;
-    ref_core *core = agent_core(REF_MUTANTS_NONE);
+    ref_core *core = agent_core();
     plant(core, F.agent, "k1", WORLD_CLASS_WHEN_UNLOCKED_THIS_DEVICE_ONLY, false, true,
           WORLD_KEYCHAIN_DP);
     uint64_t dels = calls(WORLD_API_SEC_ITEM_DELETE), adds = calls(WORLD_API_SEC_ITEM_ADD);
@@ -482,10 +379,9 @@ static void migration_updates_old_class_in_place_without_eviction(void **state) 
 
 static void migration_writes_nothing_when_class_matches(void **state) {
     (void)state;
-    F.agent = proc("agent", true, GROUP, true);
     ref_config c = cfg_default();
     c.cache_ttl_ms = 0;
-    ref_core *core = core_with(&c);
+    ref_core *core = agent_core_with(&c);
     assert_int_equal(ref_core_generate(core, "k1", REF_AUTH_NONE, REF_PRESENCE_NONE), REF_OK);
     uint64_t mut = world_item_mutations(F.w);
     for (int i = 0; i < 3; i++)
@@ -500,7 +396,7 @@ static void migration_writes_nothing_when_class_matches(void **state) {
 
 static void migration_leaves_presence_items_alone(void **state) {
     (void)state;
-    ref_core *core = agent_core(REF_MUTANTS_NONE);
+    ref_core *core = agent_core();
     plant(core, F.agent, "k1", WORLD_CLASS_WHEN_UNLOCKED_THIS_DEVICE_ONLY, true, true,
           WORLD_KEYCHAIN_DP);
     uint64_t mut = world_item_mutations(F.w);
@@ -514,7 +410,7 @@ static void migration_leaves_presence_items_alone(void **state) {
 
 static void l2_no_context_without_presence(void **state) {
     (void)state;
-    ref_core *core = agent_core(REF_MUTANTS_NONE);
+    ref_core *core = agent_core();
     assert_int_equal(ref_core_generate(core, "k1", REF_AUTH_NONE, REF_PRESENCE_NONE), REF_OK);
     for (int p = REF_PRESENCE_NONE; p <= REF_PRESENCE_CACHED; p++)
         assert_int_equal(sign_ok(core, "k1", (ref_presence)p, REF_TTL_DEFAULT), REF_OK);
@@ -531,10 +427,9 @@ static void l2_no_context_without_presence(void **state) {
 
 static void p1_cached_mode_one_prompt_per_window(void **state) {
     (void)state;
-    F.agent = proc("agent", true, GROUP, true);
     ref_config c = cfg_default();
     c.wrap_presence = true;
-    ref_core *core = core_with(&c);
+    ref_core *core = agent_core_with(&c);
     assert_int_equal(ref_core_generate(core, "k1", REF_AUTH_ANY, REF_PRESENCE_CACHED), REF_OK);
     uint64_t prompts = world_prompts_total(F.w);
     for (int i = 0; i < 5; i++)
@@ -545,10 +440,9 @@ static void p1_cached_mode_one_prompt_per_window(void **state) {
 
 static void l1_no_eviction_on_13_to_16_eviction_otherwise(void **state) {
     (void)state;
-    F.agent = proc("agent", true, GROUP, true);
     ref_config c = cfg_default();
     c.cache_ttl_ms = 0; /* every sign reads the keychain */
-    ref_core *core = core_with(&c);
+    ref_core *core = agent_core_with(&c);
     assert_int_equal(ref_core_generate(core, "k1", REF_AUTH_ANY, REF_PRESENCE_CACHED), REF_OK);
     assert_int_equal(sign_ok(core, "k1", REF_PRESENCE_CACHED, 300000), REF_OK);
     assert_true(ref_core_has_lacontext(core, "k1"));
@@ -565,7 +459,7 @@ static void l1_no_eviction_on_13_to_16_eviction_otherwise(void **state) {
         {WORLD_API_SE_SIGN, -4 /* LAErrorSystemCancel */, REF_ERR_USER_CANCELLED},
     };
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
-        fault(keep[i].api, keep[i].status, 1);
+        fault(keep[i].api, keep[i].status, 1, 1);
         assert_int_equal(sign_ok(core, "k1", REF_PRESENCE_CACHED, 300000), keep[i].err);
         if (!ref_core_has_lacontext(core, "k1"))
             fail_msg("status %d evicted the LAContext", keep[i].status);
@@ -574,11 +468,11 @@ static void l1_no_eviction_on_13_to_16_eviction_otherwise(void **state) {
     ref_core_stats(core, "k1", &s);
     assert_int_equal(s.la_evictions, 0);
     assert_int_equal(s.la_acquisitions, 1);
-    fault(WORLD_API_SEC_ITEM_COPY_MATCHING, -26275, 1);
+    fault(WORLD_API_SEC_ITEM_COPY_MATCHING, -26275, 1, 1);
     assert_int_equal(sign_ok(core, "k1", REF_PRESENCE_CACHED, 300000), REF_ERR_KEY_OPERATION);
     assert_false(ref_core_has_lacontext(core, "k1"));
     assert_int_equal(sign_ok(core, "k1", REF_PRESENCE_CACHED, 300000), REF_OK);
-    fault(WORLD_API_SE_SIGN, -1 /* LAErrorAuthenticationFailed */, 1);
+    fault(WORLD_API_SE_SIGN, -1 /* LAErrorAuthenticationFailed */, 1, 1);
     assert_int_equal(sign_ok(core, "k1", REF_PRESENCE_CACHED, 300000), REF_ERR_SIGN_FAILED);
     assert_false(ref_core_has_lacontext(core, "k1"));
     ref_core_free(core);
@@ -632,10 +526,9 @@ static void file_keychain_refuses_presence_fallback(void **state) {
 
 static void dp_presence_store_has_access_control_only(void **state) {
     (void)state;
-    F.agent = proc("agent", true, GROUP, true);
     ref_config c = cfg_default();
     c.wrap_presence = true;
-    ref_core *core = core_with(&c);
+    ref_core *core = agent_core_with(&c);
     assert_int_equal(ref_core_generate(core, "k1", REF_AUTH_NONE, REF_PRESENCE_NONE), REF_OK);
     world_item_view v;
     assert_true(item(core, "k1", WORLD_KEYCHAIN_DP, &v));
@@ -652,7 +545,7 @@ static void no_window_server_is_15_and_store_maps_like_load(void **state) {
     ref_config c = cfg_default();
     c.wrap_presence = true;
     ref_core *core = core_with(&c);
-    fault(WORLD_API_SEC_ITEM_ADD, -25308, 1);
+    fault(WORLD_API_SEC_ITEM_ADD, -25308, 1, 1);
     assert_int_equal(ref_core_generate(core, "k1", REF_AUTH_NONE, REF_PRESENCE_NONE),
                      REF_ERR_NO_WINDOW_SERVER);
     assert_int_equal(ref_core_last_bridge_code(core), 15);
@@ -673,15 +566,7 @@ static void no_window_server_is_15_and_store_maps_like_load(void **state) {
 
 static void no_default_keychain_uses_the_login_keychain_by_path(void **state) {
     (void)state;
-    world_process_config pc = {.name = "cron",
-                               .app = "sshenc",
-                               .is_signed = true,
-                               .access_group = NULL,
-                               .gui = true,
-                               .home_override = true};
-    world_pid pid = world_process_add(F.w, &pc);
-    assert_true(pid >= 0);
-    world_set_current(F.w, pid);
+    add_process("cron", true, NULL, true, true);
     ref_config c = cfg_default();
     c.access_group = NULL;
     c.cache_ttl_ms = 0;
@@ -701,11 +586,11 @@ static void no_default_keychain_uses_the_login_keychain_by_path(void **state) {
 
 static void delete_keeps_everything_on_transient_read_failure(void **state) {
     (void)state;
-    ref_core *core = agent_core(REF_MUTANTS_NONE);
+    ref_core *core = agent_core();
     assert_int_equal(ref_core_generate(core, "k1", REF_AUTH_NONE, REF_PRESENCE_NONE), REF_OK);
     const int32_t transient[] = {-25308, -25315, -25293, -128};
     for (size_t i = 0; i < 4; i++) {
-        fault(WORLD_API_SEC_ITEM_COPY_MATCHING, transient[i], 1);
+        fault(WORLD_API_SEC_ITEM_COPY_MATCHING, transient[i], 1, 1);
         ref_error err = ref_core_delete(core, "k1");
         assert_true(ref_errmap_is_transient(ref_core_last_bridge_code(core)));
         assert_int_not_equal(err, REF_OK);
@@ -741,17 +626,12 @@ static void generate_rolls_back_at_every_call(void **state) {
     for (size_t s = 0; s < sizeof generate_sites / sizeof generate_sites[0]; s++) {
         for (unsigned nth = 1; nth <= generate_sites[s].max_nth; nth++) {
             for (int presence = 0; presence <= 1; presence++) {
-                world_free(F.w);
-                F.w = world_new(11);
-                world_activate(F.w);
-                world_device_boot(F.w);
-                world_device_unlock(F.w);
-                F.agent = proc("agent", true, GROUP, true);
+                fresh_world(11);
                 ref_config c = cfg_default();
                 c.wrap_presence = presence == 1;
-                ref_core *core = core_with(&c);
+                ref_core *core = agent_core_with(&c);
                 fault(generate_sites[s].api,
-                      generate_sites[s].api >= WORLD_API_FILE_WRITE ? -5 : -26275, nth);
+                      generate_sites[s].api >= WORLD_API_FILE_WRITE ? -5 : -26275, nth, 1);
                 ref_error err = ref_core_generate(core, "k1", REF_AUTH_ANY, REF_PRESENCE_CACHED);
                 if (err == REF_OK) {
                     assert_true(usable(core, "k1"));
@@ -778,18 +658,12 @@ static void rename_rolls_back_at_every_call(void **state) {
     (void)state;
     for (size_t s = 0; s < sizeof rename_sites / sizeof rename_sites[0]; s++) {
         for (unsigned nth = 1; nth <= rename_sites[s].max_nth; nth++) {
-            world_free(F.w);
-            F.w = world_new(12);
-            world_activate(F.w);
-            world_device_boot(F.w);
-            world_device_unlock(F.w);
-            F.agent = proc("agent", true, GROUP, true);
-            ref_config c = cfg_default();
-            ref_core *core = core_with(&c);
+            fresh_world(12);
+            ref_core *core = agent_core();
             assert_int_equal(ref_core_generate(core, "a", REF_AUTH_NONE, REF_PRESENCE_NONE),
                              REF_OK);
             fault(rename_sites[s].api, rename_sites[s].api >= WORLD_API_FILE_WRITE ? -5 : -26275,
-                  nth);
+                  nth, 1);
             ref_error err = ref_core_rename(core, "a", "b");
             const char *live = err == REF_OK ? "b" : "a";
             const char *gone = err == REF_OK ? "a" : "b";
@@ -812,19 +686,14 @@ static void delete_is_retryable_at_every_call(void **state) {
     (void)state;
     for (size_t s = 0; s < sizeof delete_sites / sizeof delete_sites[0]; s++) {
         for (unsigned nth = 1; nth <= delete_sites[s].max_nth; nth++) {
-            world_free(F.w);
-            F.w = world_new(13);
-            world_activate(F.w);
-            world_device_boot(F.w);
-            world_device_unlock(F.w);
-            F.agent = proc("agent", true, GROUP, true);
+            fresh_world(13);
             ref_config c = cfg_default();
             c.cache_ttl_ms = 0;
-            ref_core *core = core_with(&c);
+            ref_core *core = agent_core_with(&c);
             assert_int_equal(ref_core_generate(core, "k1", REF_AUTH_NONE, REF_PRESENCE_NONE),
                              REF_OK);
             fault(delete_sites[s].api, delete_sites[s].api >= WORLD_API_FILE_WRITE ? -5 : -26275,
-                  nth);
+                  nth, 1);
             ref_error err = ref_core_delete(core, "k1");
             if (err != REF_OK) {
                 /* Whatever failed, a retry finishes the job. */
@@ -844,17 +713,9 @@ static void delete_is_retryable_at_every_call(void **state) {
 
 typedef long (*probe_fn)(ref_mutant_set m);
 
-static void fresh_world(void) {
-    world_free(F.w);
-    F.w = world_new(21);
-    world_activate(F.w);
-    world_device_boot(F.w);
-    world_device_unlock(F.w);
-}
-
 static ref_core *probe_core(ref_mutant_set m, bool is_signed, const char *group, bool gui,
                             bool wrap_presence, int64_t ttl) {
-    fresh_world();
+    fresh_world(21);
     F.agent = proc("agent", is_signed, group, gui);
     ref_config c = cfg_default();
     c.is_signed = is_signed;
@@ -885,7 +746,7 @@ static long load_code_after(ref_mutant_set m, int32_t status, bool gui) {
     ref_core *c = probe_core(m, true, GROUP, gui, false, 300000);
     ref_core_generate(c, "k1", REF_AUTH_NONE, REF_PRESENCE_NONE);
     ref_core_evict_wrapping_key_cache(c, "k1");
-    fault(WORLD_API_SEC_ITEM_COPY_MATCHING, status, 1);
+    fault(WORLD_API_SEC_ITEM_COPY_MATCHING, status, 1, 1);
     ref_core_load(c, "k1");
     long r = ref_core_last_bridge_code(c);
     ref_core_free(c);
@@ -900,7 +761,7 @@ static long lacontext_after_failure(ref_mutant_set m, world_api api, int32_t sta
     ref_core *c = probe_core(m, true, GROUP, true, false, 0);
     ref_core_generate(c, "k1", REF_AUTH_ANY, REF_PRESENCE_CACHED);
     assert_int_equal(sign_ok(c, "k1", REF_PRESENCE_CACHED, 300000), REF_OK);
-    fault(api, status, 1);
+    fault(api, status, 1, 1);
     sign_ok(c, "k1", REF_PRESENCE_CACHED, 300000);
     long r = ref_core_has_lacontext(c, "k1");
     ref_core_free(c);
@@ -983,7 +844,7 @@ static void race_observer(void *ctx, const ref_event *ev) {
 }
 
 static long migration_race(ref_mutant_set m, long *deletes) {
-    fresh_world();
+    fresh_world(21);
     race r = {NULL, -1, -1, false};
     r.b_pid = proc("b", true, GROUP, true);
     r.a_pid = proc("a", true, GROUP, true);
@@ -1021,7 +882,7 @@ static long p_lost_update(ref_mutant_set m) {
 
 static long p_store_unmapped(ref_mutant_set m) {
     ref_core *c = probe_core(m, true, GROUP, true, false, 300000);
-    fault(WORLD_API_SEC_ITEM_ADD, -25308, 1);
+    fault(WORLD_API_SEC_ITEM_ADD, -25308, 1, 1);
     ref_core_generate(c, "k1", REF_AUTH_NONE, REF_PRESENCE_NONE);
     long r = ref_core_last_bridge_code(c);
     ref_core_free(c);
@@ -1049,7 +910,7 @@ static long p_overwrites(ref_mutant_set m) {
 static long item_after_transient(ref_mutant_set m, bool via_delete) {
     ref_core *c = probe_core(m, true, GROUP, true, false, 0);
     ref_core_generate(c, "k1", REF_AUTH_NONE, REF_PRESENCE_NONE);
-    fault(WORLD_API_SEC_ITEM_COPY_MATCHING, -25308, 1);
+    fault(WORLD_API_SEC_ITEM_COPY_MATCHING, -25308, 1, 1);
     if (via_delete)
         assert_int_equal(ref_core_delete(c, "k1"), REF_ERR_INTERACTION_REQUIRED);
     else
@@ -1104,14 +965,14 @@ static void every_mutant_changes_a_behaviour(void **state) {
 
 static void messages_hold_no_key_bytes(void **state) {
     (void)state;
-    ref_core *core = agent_core(REF_MUTANTS_NONE);
+    ref_core *core = agent_core();
     assert_int_equal(ref_core_generate(core, "k1", REF_AUTH_NONE, REF_PRESENCE_NONE), REF_OK);
     world_item_view v;
     assert_true(item(core, "k1", WORLD_KEYCHAIN_DP, &v));
     unsigned char key[32];
     memcpy(key, v.data, 32);
     ref_core_evict_wrapping_key_cache(core, "k1");
-    fault(WORLD_API_SEC_ITEM_COPY_MATCHING, -26275, 1);
+    fault(WORLD_API_SEC_ITEM_COPY_MATCHING, -26275, 1, 1);
     assert_int_equal(ref_core_load(core, "k1"), REF_ERR_KEY_OPERATION);
     const char *msg = ref_core_last_message(core);
     assert_non_null(strstr(msg, "SecItemCopyMatching"));

@@ -8,110 +8,22 @@
  * Fixture as in test_core.c: a fresh booted, unlocked world per test;
  * teardown fails on a leaked CF object or a CF misuse. White-box only for
  * the cache's slot count (core_internal.h). */
-#include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
+#include "core_test_support.h"
 
-#include <cmocka.h>
-
-#include <CoreFoundation/CoreFoundation.h>
 #include <Security/Security.h>
-#include <keyclass/cf_accounting.h>
 #include <keyclass/files.h>
-#include <keyclass/world.h>
 
 #include "../src/core_internal.h"
-#include "ref/core.h"
 #include "ref/ehw1.h"
 #include "ref/errmap.h"
 
-#define GROUP "TEAM.com.example.sshenc"
+#include <errno.h>
+
 #define MSG "coverage challenge"
 
-typedef struct {
-    world *w;
-    world_pid agent;
-    kc_cf_snapshot_t snap;
-} fx;
+static int setup(void **state) { return core_fx_setup(state, 11); }
 
-static fx F;
-
-static int setup(void **state) {
-    memset(&F, 0, sizeof F);
-    kc_cf_reset_misuse();
-    kc_cf_snapshot(&F.snap);
-    F.w = world_new(11);
-    assert_non_null(F.w);
-    world_activate(F.w);
-    assert_int_equal(world_device_boot(F.w), 0);
-    assert_int_equal(world_device_unlock(F.w), 0);
-    *state = &F;
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    world_free(F.w);
-    world_activate(NULL);
-    char report[256];
-    if (kc_cf_leaks_since(&F.snap, report, sizeof report) != 0)
-        fail_msg("%s", report);
-    if (kc_cf_misuse_count() != 0)
-        fail_msg("CF misuse: %s", kc_cf_last_misuse());
-    return 0;
-}
-
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-
-static world_pid proc(const char *name, bool is_signed, const char *group) {
-    world_process_config pc = {.name = name,
-                               .app = "sshenc",
-                               .is_signed = is_signed,
-                               .access_group = group,
-                               .gui = true,
-                               .home_override = false};
-    world_pid pid = world_process_add(F.w, &pc);
-    assert_true(pid >= 0);
-    world_set_current(F.w, pid);
-    return pid;
-}
-
-static ref_config cfg_default(void) {
-    ref_config c;
-    ref_config_init(&c);
-    c.access_group = GROUP;
-    c.wrap_presence = false;
-    return c;
-}
-
-static ref_core *agent_core(void) {
-    F.agent = proc("agent", true, GROUP);
-    ref_config c = cfg_default();
-    ref_core *core = ref_core_new(&c);
-    assert_non_null(core);
-    return core;
-}
-
-static void fault(world_api api, int32_t status, unsigned nth, unsigned times) {
-    world_fault f = {
-        .api = api, .status = status, .nth = nth, .times = times, .proc = -1, .match = NULL};
-    world_fault_add(F.w, &f);
-}
-
-static void key_path(const ref_core *core, const char *label, const char *ext, char *path,
-                     size_t cap) {
-    assert_true(ref_config_key_path(ref_core_config(core), label, ext, path, cap) > 0);
-}
-
-static bool file_of(const ref_core *core, const char *label, const char *ext) {
-    char path[512];
-    key_path(core, label, ext, path, sizeof path);
-    return world_file_exists(F.w, path);
-}
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, core_fx_teardown)
 
 static void put_file(const ref_core *core, const char *label, const char *ext, const void *data,
                      size_t len) {
@@ -124,15 +36,22 @@ static bool dp_item(const ref_core *core, const char *label, world_item_view *v)
     return world_item_find(F.w, WORLD_KEYCHAIN_DP, ref_core_service(core), label, GROUP, v);
 }
 
-static size_t live_se_keys(void) {
-    size_t n = 0;
-    for (size_t i = 0; i < world_se_key_count(F.w); i++) {
-        world_se_key_view v;
-        assert_true(world_se_key_at(F.w, i, &v));
-        if (!v.deleted)
-            n++;
-    }
-    return n;
+/* A query (+1) for the wrapping-key item of `label` on the DP keychain, as
+ * another program would name it through the API. */
+static CFMutableDictionaryRef dp_item_query(const ref_core *core, CFStringRef label) {
+    CFStringRef svc =
+        CFStringCreateWithCString(NULL, ref_core_service(core), kCFStringEncodingUTF8);
+    CFStringRef grp = CFStringCreateWithCString(NULL, GROUP, kCFStringEncodingUTF8);
+    CFMutableDictionaryRef q = CFDictionaryCreateMutable(NULL, 0, &kCFTypeDictionaryKeyCallBacks,
+                                                         &kCFTypeDictionaryValueCallBacks);
+    CFDictionarySetValue(q, kSecClass, kSecClassGenericPassword);
+    CFDictionarySetValue(q, kSecAttrService, svc);
+    CFDictionarySetValue(q, kSecAttrAccount, label);
+    CFDictionarySetValue(q, kSecAttrAccessGroup, grp);
+    CFDictionarySetValue(q, kSecUseDataProtectionKeychain, kCFBooleanTrue);
+    CFRelease(grp);
+    CFRelease(svc);
+    return q;
 }
 
 /* The public key of the newest live SE key. */
@@ -306,14 +225,12 @@ static void last_error_and_totals_follow_each_operation(void **state) {
  * other entry stays; the newcomer is cached. */
 static void full_cache_drops_the_entry_closest_to_expiry(void **state) {
     (void)state;
-    F.agent = proc("agent", true, GROUP);
     ref_config c = cfg_default();
     seen_events seen;
     memset(&seen, 0, sizeof seen);
     c.observer = observe;
     c.observer_ctx = &seen;
-    ref_core *core = ref_core_new(&c);
-    assert_non_null(core);
+    ref_core *core = agent_core_with(&c);
     char label[16];
     for (int i = 0; i <= CORE_CACHE_SLOTS; i++) {
         snprintf(label, sizeof label, "k%d", i);
@@ -352,15 +269,13 @@ static void full_cache_drops_the_entry_closest_to_expiry(void **state) {
  * invalidate it. NULL arguments evict nothing. */
 static void evict_all_reaches_contexts_without_a_cached_key(void **state) {
     (void)state;
-    F.agent = proc("agent", true, GROUP);
     ref_config c = cfg_default();
     c.cache_ttl_ms = 0;
     seen_events seen;
     memset(&seen, 0, sizeof seen);
     c.observer = observe;
     c.observer_ctx = &seen;
-    ref_core *core = ref_core_new(&c);
-    assert_non_null(core);
+    ref_core *core = agent_core_with(&c);
     assert_int_equal(ref_core_generate(core, "k1", REF_AUTH_ANY, REF_PRESENCE_CACHED), REF_OK);
     assert_int_equal(ref_core_generate(core, "k2", REF_AUTH_ANY, REF_PRESENCE_CACHED), REF_OK);
     assert_int_equal(sign_verified(core, "k1", REF_PRESENCE_CACHED, 60000), REF_OK);
@@ -394,10 +309,9 @@ static void stale_cached_key_is_replaced_after_recreation_elsewhere(void **state
     assert_int_equal(ref_core_generate(a, "k1", REF_AUTH_NONE, REF_PRESENCE_NONE), REF_OK);
     assert_int_equal(ref_core_load(a, "k1"), REF_OK);
     assert_true(ref_core_has_cached_key(a, "k1"));
-    world_pid other = proc("other", true, GROUP);
+    world_pid other = proc("other", true, GROUP, true);
     ref_config c = cfg_default();
-    ref_core *b = ref_core_new(&c);
-    assert_non_null(b);
+    ref_core *b = core_with(&c);
     assert_int_equal(ref_core_delete(b, "k1"), REF_OK);
     assert_int_equal(ref_core_generate(b, "k1", REF_AUTH_NONE, REF_PRESENCE_NONE), REF_OK);
     uint8_t fresh[65];
@@ -406,9 +320,8 @@ static void stale_cached_key_is_replaced_after_recreation_elsewhere(void **state
     assert_true(ref_core_has_cached_key(a, "k1")); /* stale */
     uint64_t copies = world_calls_made(F.w, WORLD_API_SEC_ITEM_COPY_MATCHING);
     CFDataRef sig = NULL;
-    assert_int_equal(ref_core_sign(a, "k1", MSG, strlen(MSG), REF_PRESENCE_NONE, REF_TTL_DEFAULT,
-                                   &sig),
-                     REF_OK);
+    assert_int_equal(
+        ref_core_sign(a, "k1", MSG, strlen(MSG), REF_PRESENCE_NONE, REF_TTL_DEFAULT, &sig), REF_OK);
     assert_true(verify(fresh, sig, MSG, strlen(MSG)));
     CFRelease(sig);
     assert_int_equal(world_calls_made(F.w, WORLD_API_SEC_ITEM_COPY_MATCHING), copies + 1);
@@ -421,7 +334,7 @@ static void stale_cached_key_is_replaced_after_recreation_elsewhere(void **state
     ref_core_free(a);
 }
 
-/* ---- sign ------------------------------------------------------------------------------------- */
+/* ---- sign ------------------------------------------------------------------------------------ */
 
 static void sign_checks_its_arguments_before_any_call(void **state) {
     (void)state;
@@ -491,7 +404,7 @@ static void unparseable_meta_falls_back_to_defaults(void **state) {
     ref_core_free(core);
 }
 
-/* ---- generate ----------------------------------------------------------------------------------- */
+/* ---- generate -------------------------------------------------------------------------------- */
 
 static void generate_refuses_unknown_modes_and_defaults_presence(void **state) {
     (void)state;
@@ -521,19 +434,10 @@ static void generate_refuses_unknown_modes_and_defaults_presence(void **state) {
  * left behind. */
 static void login_keychain_unreachable_reports_no_default_keychain(void **state) {
     (void)state;
-    world_process_config pc = {.name = "cron",
-                               .app = "sshenc",
-                               .is_signed = true,
-                               .access_group = NULL,
-                               .gui = true,
-                               .home_override = true};
-    world_pid pid = world_process_add(F.w, &pc);
-    assert_true(pid >= 0);
-    world_set_current(F.w, pid);
+    add_process("cron", true, NULL, true, true);
     ref_config c = cfg_default();
     c.access_group = NULL;
-    ref_core *core = ref_core_new(&c);
-    assert_non_null(core);
+    ref_core *core = core_with(&c);
     fault(WORLD_API_SEC_KEYCHAIN, errSecParam, 1, 0);
     assert_int_not_equal(ref_core_generate(core, "k1", REF_AUTH_NONE, REF_PRESENCE_NONE), REF_OK);
     bool has = false;
@@ -546,7 +450,7 @@ static void login_keychain_unreachable_reports_no_default_keychain(void **state)
     ref_core_free(core);
 }
 
-/* ---- pubkey --------------------------------------------------------------------------------------- */
+/* ---- pubkey ---------------------------------------------------------------------------------- */
 
 /* A .pub that is not a valid uncompressed P-256 point is ignored, the SE is
  * asked, and the file repaired. */
@@ -593,7 +497,7 @@ static void invalid_pub_files_are_repaired_from_the_se(void **state) {
     ref_core_free(core);
 }
 
-/* ---- The keychain item and the handle going bad --------------------------------------------------- */
+/* ---- The keychain item and the handle going bad ---------------------------------------------- */
 
 /* A wrapping-key item of the wrong length: load fails with the keychain load
  * code, naming the length; delete keeps everything (not known to be
@@ -606,15 +510,7 @@ static void wrong_length_item_fails_load_and_delete_keeps_it(void **state) {
     assert_true(dp_item(core, "k1", &v));
     /* Replace the item by one holding 16 bytes (through the API, as another
      * program writing the item would). */
-    CFStringRef svc = CFStringCreateWithCString(NULL, ref_core_service(core), kCFStringEncodingUTF8);
-    CFStringRef grp = CFStringCreateWithCString(NULL, GROUP, kCFStringEncodingUTF8);
-    CFMutableDictionaryRef q = CFDictionaryCreateMutable(NULL, 0, &kCFTypeDictionaryKeyCallBacks,
-                                                         &kCFTypeDictionaryValueCallBacks);
-    CFDictionarySetValue(q, kSecClass, kSecClassGenericPassword);
-    CFDictionarySetValue(q, kSecAttrService, svc);
-    CFDictionarySetValue(q, kSecAttrAccount, CFSTR("k1"));
-    CFDictionarySetValue(q, kSecAttrAccessGroup, grp);
-    CFDictionarySetValue(q, kSecUseDataProtectionKeychain, kCFBooleanTrue);
+    CFMutableDictionaryRef q = dp_item_query(core, CFSTR("k1"));
     CFMutableDictionaryRef attrs = CFDictionaryCreateMutable(
         NULL, 0, &kCFTypeDictionaryKeyCallBacks, &kCFTypeDictionaryValueCallBacks);
     CFDataRef short_key = CFDataCreate(NULL, (const UInt8 *)"sixteen bytes!!!", 16);
@@ -623,8 +519,6 @@ static void wrong_length_item_fails_load_and_delete_keeps_it(void **state) {
     CFRelease(short_key);
     CFRelease(attrs);
     CFRelease(q);
-    CFRelease(grp);
-    CFRelease(svc);
 
     assert_int_equal(ref_core_load(core, "k1"), ref_errmap_error(REF_BRIDGE_KEYCHAIN_LOAD));
     assert_int_equal(ref_core_last_bridge_code(core), REF_BRIDGE_KEYCHAIN_LOAD);
@@ -665,7 +559,7 @@ static void tampered_handle_fails_decrypt_and_delete_cleans_up(void **state) {
     ref_core_free(core);
 }
 
-/* ---- rename ----------------------------------------------------------------------------------- */
+/* ---- rename ---------------------------------------------------------------------------------- */
 
 /* .pub and .meta are optional: a key without them renames. */
 static void rename_without_optional_files(void **state) {
@@ -690,19 +584,9 @@ static void rename_of_a_key_without_its_item_rolls_back(void **state) {
     (void)state;
     ref_core *core = agent_core();
     assert_int_equal(ref_core_generate(core, "a", REF_AUTH_NONE, REF_PRESENCE_NONE), REF_OK);
-    CFStringRef svc = CFStringCreateWithCString(NULL, ref_core_service(core), kCFStringEncodingUTF8);
-    CFStringRef grp = CFStringCreateWithCString(NULL, GROUP, kCFStringEncodingUTF8);
-    CFMutableDictionaryRef q = CFDictionaryCreateMutable(NULL, 0, &kCFTypeDictionaryKeyCallBacks,
-                                                         &kCFTypeDictionaryValueCallBacks);
-    CFDictionarySetValue(q, kSecClass, kSecClassGenericPassword);
-    CFDictionarySetValue(q, kSecAttrService, svc);
-    CFDictionarySetValue(q, kSecAttrAccount, CFSTR("a"));
-    CFDictionarySetValue(q, kSecAttrAccessGroup, grp);
-    CFDictionarySetValue(q, kSecUseDataProtectionKeychain, kCFBooleanTrue);
+    CFMutableDictionaryRef q = dp_item_query(core, CFSTR("a"));
     assert_int_equal(SecItemDelete(q), errSecSuccess);
     CFRelease(q);
-    CFRelease(grp);
-    CFRelease(svc);
     assert_int_equal(ref_core_rename(core, "a", "b"), REF_ERR_WRAPPING_KEY_MISSING);
     assert_int_equal(ref_core_last_bridge_code(core), REF_BRIDGE_KEYCHAIN_NOT_FOUND);
     assert_non_null(strstr(ref_core_last_message(core), "no wrapping-key item for 'a'"));
@@ -719,11 +603,10 @@ static void rename_failing_on_the_file_keychain_rolls_back(void **state) {
     (void)state;
     /* An unsigned build has no entitlement: its store fell back to the file
      * keychain. */
-    F.agent = proc("agent", false, NULL);
+    F.agent = proc("agent", false, NULL, true);
     ref_config c = cfg_default();
     c.is_signed = false;
-    ref_core *core = ref_core_new(&c);
-    assert_non_null(core);
+    ref_core *core = core_with(&c);
     assert_int_equal(ref_core_generate(core, "a", REF_AUTH_NONE, REF_PRESENCE_NONE), REF_OK);
     world_item_view v;
     assert_true(world_item_find(F.w, WORLD_KEYCHAIN_FILE, ref_core_service(core), "a", NULL, &v));
@@ -745,11 +628,9 @@ static void rename_failing_on_the_file_keychain_rolls_back(void **state) {
  * and leaves it alone. */
 static void upstream_duplicate_check_keeps_a_plaintext_handle(void **state) {
     (void)state;
-    F.agent = proc("agent", true, GROUP);
     ref_config c = cfg_default();
     c.mutants = REF_MUTANT_BIT(REF_MUT_LATENT_GENERATE_OVERWRITES_WRAPPED);
-    ref_core *core = ref_core_new(&c);
-    assert_non_null(core);
+    ref_core *core = agent_core_with(&c);
     put_file(core, "old", ".handle", "plaintext SE blob", 17);
     uint64_t gen = world_calls_made(F.w, WORLD_API_SE_GENERATE);
     assert_int_equal(ref_core_generate(core, "old", REF_AUTH_NONE, REF_PRESENCE_NONE),
@@ -771,13 +652,7 @@ static void rename_whose_handle_vanishes_rolls_back(void **state) {
     (void)state;
     ref_core *core = agent_core();
     assert_int_equal(ref_core_generate(core, "a", REF_AUTH_NONE, REF_PRESENCE_NONE), REF_OK);
-    world_fault f = {.api = WORLD_API_FILE_RENAME,
-                     .status = -ENOENT,
-                     .nth = 1,
-                     .times = 1,
-                     .proc = -1,
-                     .match = "*a.handle"};
-    world_fault_add(F.w, &f);
+    fault_match(WORLD_API_FILE_RENAME, -ENOENT, 1, 1, "*a.handle");
     assert_int_equal(ref_core_rename(core, "a", "b"), REF_ERR_KEY_OPERATION);
     assert_non_null(strstr(ref_core_last_message(core), "renaming a.handle failed"));
     assert_true(file_of(core, "a", ".handle") && file_of(core, "a", ".pub") &&
@@ -794,13 +669,7 @@ static void unreadable_pub_falls_back_to_the_se(void **state) {
     assert_int_equal(ref_core_generate(core, "k1", REF_AUTH_NONE, REF_PRESENCE_NONE), REF_OK);
     uint8_t real[65];
     newest_public_key(real);
-    world_fault f = {.api = WORLD_API_FILE_READ,
-                     .status = -EIO,
-                     .nth = 1,
-                     .times = 1,
-                     .proc = -1,
-                     .match = "*k1.pub"};
-    world_fault_add(F.w, &f);
+    fault_match(WORLD_API_FILE_READ, -EIO, 1, 1, "*k1.pub");
     uint64_t se = world_calls_made(F.w, WORLD_API_SE_PUBLIC_KEY);
     uint8_t out[65];
     assert_int_equal(ref_core_pubkey(core, "k1", out), REF_OK);
@@ -905,13 +774,12 @@ static void plant_wrapped(const ref_core *core, const char *label, world_class c
 }
 
 static ref_core *mutant_core(ref_mutant m, bool group) {
-    F.agent = proc("agent", true, group ? GROUP : NULL);
+    F.agent = proc("agent", true, group ? GROUP : NULL, true);
     ref_config c = cfg_default();
     c.mutants = REF_MUTANT_BIT(m);
     if (!group)
         c.access_group = NULL;
-    ref_core *core = ref_core_new(&c);
-    assert_non_null(core);
+    ref_core *core = core_with(&c);
     return core;
 }
 
@@ -950,20 +818,13 @@ static void migration_window_whose_delete_fails_writes_nothing(void **state) {
  * presence is retried without presence (and says so in a warning). */
 static void presence_refused_by_entitlement_on_the_file_keychain(void **state) {
     (void)state;
-    F.agent = proc("agent", true, NULL);
+    F.agent = proc("agent", true, NULL, true);
     ref_config c = cfg_default();
     c.access_group = NULL;
     c.wrap_presence = true;
-    ref_core *core = ref_core_new(&c);
-    assert_non_null(core);
+    ref_core *core = core_with(&c);
     assert_int_equal(world_login_keychain_unlock(F.w), 0);
-    world_fault f = {.api = WORLD_API_SEC_ITEM_ADD,
-                     .status = errSecMissingEntitlement,
-                     .nth = 1,
-                     .times = 1,
-                     .proc = -1,
-                     .match = NULL};
-    world_fault_add(F.w, &f);
+    fault(WORLD_API_SEC_ITEM_ADD, errSecMissingEntitlement, 1, 1);
     assert_int_equal(ref_core_generate(core, "k1", REF_AUTH_NONE, REF_PRESENCE_NONE), REF_OK);
     assert_non_null(strstr(ref_core_last_warning(core), "presence downgraded"));
     world_item_view v;
@@ -992,8 +853,7 @@ static void evicting_migration_whose_store_fails(void **state) {
 static void transient_mutants_without_a_group_hit_the_file_keychain(void **state) {
     (void)state;
     ref_core *core = mutant_core(REF_MUT_LATENT_DESTROY_ON_TRANSIENT, false);
-    plant_wrapped(core, "k1", WORLD_CLASS_AFTER_FIRST_UNLOCK_THIS_DEVICE_ONLY,
-                  WORLD_KEYCHAIN_FILE);
+    plant_wrapped(core, "k1", WORLD_CLASS_AFTER_FIRST_UNLOCK_THIS_DEVICE_ONLY, WORLD_KEYCHAIN_FILE);
     uint64_t dels = world_calls_made(F.w, WORLD_API_SEC_ITEM_DELETE);
     fault(WORLD_API_SEC_ITEM_COPY_MATCHING, errSecInteractionNotAllowed, 1, 1);
     assert_int_equal(ref_core_load(core, "k1"), REF_ERR_INTERACTION_REQUIRED);
@@ -1006,10 +866,8 @@ static void transient_mutants_without_a_group_hit_the_file_keychain(void **state
     ref_config c = cfg_default();
     c.access_group = NULL;
     c.mutants = REF_MUTANT_BIT(REF_MUT_LATENT_DELETE_DROPS_WRAPPING_KEY);
-    core = ref_core_new(&c);
-    assert_non_null(core);
-    plant_wrapped(core, "k2", WORLD_CLASS_AFTER_FIRST_UNLOCK_THIS_DEVICE_ONLY,
-                  WORLD_KEYCHAIN_FILE);
+    core = core_with(&c);
+    plant_wrapped(core, "k2", WORLD_CLASS_AFTER_FIRST_UNLOCK_THIS_DEVICE_ONLY, WORLD_KEYCHAIN_FILE);
     dels = world_calls_made(F.w, WORLD_API_SEC_ITEM_DELETE);
     fault(WORLD_API_SEC_ITEM_COPY_MATCHING, errSecInteractionNotAllowed, 1, 1);
     assert_int_equal(ref_core_delete(core, "k2"), REF_ERR_INTERACTION_REQUIRED);
@@ -1019,7 +877,7 @@ static void transient_mutants_without_a_group_hit_the_file_keychain(void **state
     ref_core_free(core);
 }
 
-/* ---- An item without a handle (ref/README.md "Crash safety") ----------------------------------- */
+/* ---- An item without a handle (ref/README.md "Crash safety") --------------------------------- */
 
 /* Leaves k's wrapping-key item behind without any file, as a generate
  * interrupted after its store would. */
@@ -1043,13 +901,7 @@ static void stranded_item_needs_a_readable_directory_to_be_debris(void **state) 
     world_item_view before;
     assert_true(dp_item(core, "k1", &before));
     uint64_t writes = before.writes;
-    world_fault f = {.api = WORLD_API_FILE_READ,
-                     .status = -EIO,
-                     .nth = 1,
-                     .times = 1,
-                     .proc = -1,
-                     .match = "*keys/"};
-    world_fault_add(F.w, &f);
+    fault_match(WORLD_API_FILE_READ, -EIO, 1, 1, "*keys/");
     assert_int_equal(ref_core_generate(core, "k1", REF_AUTH_NONE, REF_PRESENCE_NONE),
                      REF_ERR_DUPLICATE_LABEL);
     assert_non_null(strstr(ref_core_last_message(core), "no handle file names it"));
@@ -1069,13 +921,7 @@ static void stranded_item_with_an_unreadable_handle_elsewhere_is_kept(void **sta
     assert_int_equal(ref_core_generate(core, "k1", REF_AUTH_NONE, REF_PRESENCE_NONE), REF_OK);
     assert_int_equal(ref_core_generate(core, "k2", REF_AUTH_NONE, REF_PRESENCE_NONE), REF_OK);
     strand_item(core, "k1");
-    world_fault f = {.api = WORLD_API_FILE_READ,
-                     .status = -EIO,
-                     .nth = 1,
-                     .times = 1,
-                     .proc = -1,
-                     .match = "*k2.handle"};
-    world_fault_add(F.w, &f);
+    fault_match(WORLD_API_FILE_READ, -EIO, 1, 1, "*k2.handle");
     assert_int_equal(ref_core_generate(core, "k1", REF_AUTH_NONE, REF_PRESENCE_NONE),
                      REF_ERR_DUPLICATE_LABEL);
     world_item_view v;

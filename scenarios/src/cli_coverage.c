@@ -17,46 +17,11 @@
 #include "kcs/suite.h"
 
 int kcs_cli_coverage(int argc, char **argv) {
-    const char **paths = calloc((size_t)argc + 1, sizeof *paths);
-    size_t npaths = 0;
-    uint64_t seed = 1;
-    const char *json_path = NULL;
-    if (paths == NULL)
-        return 2;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-            if (!kcs_cli_parse_u64(argv[++i], &seed)) {
-                free(paths);
-                return kcs_cli_usage_error("coverage: --seed takes a decimal number, not '%s'",
-                                           argv[i]);
-            }
-        } else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
-            json_path = argv[++i];
-        } else if (argv[i][0] == '-') {
-            free(paths);
-            return kcs_cli_usage_error("coverage: unknown option or missing value: '%s'", argv[i]);
-        } else {
-            paths[npaths++] = argv[i];
-        }
-    }
-    if (npaths == 0)
-        paths[npaths++] = KCS_DEFAULT_LIBRARY;
-
+    kcs_cli_suite_args args;
     kcs_suite suite;
-    char err[1024];
-    if (kcs_suite_load(&suite, paths, npaths, err, sizeof err) != 0) {
-        fprintf(stderr, "keyclass: %s\n", err);
-        free(paths);
+    int status = kcs_cli_open_suite("coverage", argc, argv, false, &args, &suite);
+    if (status == 2)
         return 2;
-    }
-    free(paths);
-    int status = 0;
-    for (size_t f = 0; f < suite.nfiles; f++) {
-        if (suite.files[f].parse_error) {
-            printf("ERROR %s\n", suite.files[f].parse_error);
-            status = 1;
-        }
-    }
     size_t n = 0;
     kcs_suite_entry *entries = kcs_suite_entries(&suite, &n);
     kcs_statecov *cov = kcs_statecov_new();
@@ -67,7 +32,7 @@ int kcs_cli_coverage(int argc, char **argv) {
         fprintf(stderr, "keyclass: out of memory\n");
         return 2;
     }
-    kcs_run_options opt = {.seed = seed, .mutants = REF_MUTANTS_NONE, .statecov = cov};
+    kcs_run_options opt = {.seed = args.seed, .mutants = REF_MUTANTS_NONE, .statecov = cov};
     size_t failed = 0;
     for (size_t s = 0; s < n; s++) {
         const kcs_file *file = suite.files[entries[s].file].file;
@@ -97,16 +62,16 @@ int kcs_cli_coverage(int argc, char **argv) {
     if (sum.outside > 0)
         status = 1;
 
-    if (json_path != NULL) {
-        FILE *out = fopen(json_path, "w");
+    if (args.json_path != NULL) {
+        FILE *out = fopen(args.json_path, "w");
         if (out == NULL) {
-            fprintf(stderr, "keyclass: cannot write %s\n", json_path);
+            fprintf(stderr, "keyclass: cannot write %s\n", args.json_path);
             status = 2;
         } else {
             int wrc = kcs_statecov_json(out, cov);
             fputc('\n', out);
             if (fclose(out) != 0 || wrc != 0) {
-                fprintf(stderr, "keyclass: error writing %s\n", json_path);
+                fprintf(stderr, "keyclass: error writing %s\n", args.json_path);
                 status = 2;
             }
         }

@@ -5,7 +5,6 @@
  * matrix itself is kcs/matrix.h (shared with `keyclass report`). */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "kcs/cli.h"
 #include "kcs/matrix.h"
@@ -18,51 +17,15 @@ static int list_mutants(void) {
 }
 
 int kcs_cli_mutants(int argc, char **argv) {
-    const char **paths = calloc((size_t)argc + 1, sizeof *paths);
-    size_t npaths = 0;
-    uint64_t seed = 1;
-    const char *json_path = NULL;
-    if (paths == NULL)
-        return 2;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--list") == 0) {
-            free(paths);
-            return list_mutants();
-        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-            if (!kcs_cli_parse_u64(argv[++i], &seed)) {
-                free(paths);
-                return kcs_cli_usage_error("mutants: --seed takes a decimal number, not '%s'",
-                                           argv[i]);
-            }
-        } else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
-            json_path = argv[++i];
-        } else if (argv[i][0] == '-') {
-            free(paths);
-            return kcs_cli_usage_error("mutants: unknown option or missing value: '%s'", argv[i]);
-        } else {
-            paths[npaths++] = argv[i];
-        }
-    }
-    if (npaths == 0)
-        paths[npaths++] = KCS_DEFAULT_LIBRARY;
-
+    kcs_cli_suite_args args;
     kcs_suite suite;
-    char err[1024];
-    if (kcs_suite_load(&suite, paths, npaths, err, sizeof err) != 0) {
-        fprintf(stderr, "keyclass: %s\n", err);
-        free(paths);
+    int status = kcs_cli_open_suite("mutants", argc, argv, true, &args, &suite);
+    if (status == 2)
         return 2;
-    }
-    free(paths);
-    int status = 0;
-    for (size_t f = 0; f < suite.nfiles; f++) {
-        if (suite.files[f].parse_error) {
-            printf("ERROR %s\n", suite.files[f].parse_error);
-            status = 1;
-        }
-    }
+    if (args.list)
+        return list_mutants();
     kcs_matrix mx;
-    if (kcs_matrix_init(&mx, &suite, seed) != 0) {
+    if (kcs_matrix_init(&mx, &suite, args.seed) != 0) {
         kcs_suite_free(&suite);
         fprintf(stderr, "keyclass: out of memory\n");
         return 2;
@@ -101,10 +64,10 @@ int kcs_cli_mutants(int argc, char **argv) {
     printf("keyclass: %d/%d mutants killed over %zu scenarios; clean core: %zu/%zu passed\n",
            REF_MUT_COUNT - (int)survivors, REF_MUT_COUNT, n, n - mx.clean_failed, n);
 
-    if (json_path) {
-        FILE *out = fopen(json_path, "w");
+    if (args.json_path) {
+        FILE *out = fopen(args.json_path, "w");
         if (out == NULL) {
-            fprintf(stderr, "keyclass: cannot write %s\n", json_path);
+            fprintf(stderr, "keyclass: cannot write %s\n", args.json_path);
             status = 2;
         } else {
             int wrc = kcs_matrix_json(out, &mx);

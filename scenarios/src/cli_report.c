@@ -190,6 +190,29 @@ static int run_everything(report *r) {
     return 0;
 }
 
+/* The scenarios a mutant's row lists: those that kill it, or those whose
+ * guards line names it. */
+typedef enum { KILLED_BY, GUARDED_BY } scenario_list;
+
+static bool listed(const report *r, scenario_list which, ref_mutant m, size_t s) {
+    if (which == KILLED_BY)
+        return kcs_matrix_killed(&r->mx, m, s);
+    kcs_suite_entry e = r->mx.entries[s];
+    return ref_mutant_in(kcs_scenario_guards(r->suite.files[e.file].file, e.index), m);
+}
+
+/* Writes the names of the scenarios `which` of mutant m, in matrix order,
+ * each through `write`, separated by `sep`. */
+static void write_scenarios(FILE *out, const report *r, scenario_list which, ref_mutant m,
+                            const char *sep, void (*write)(FILE *, const char *)) {
+    for (size_t s = 0, k = 0; s < r->mx.n; s++) {
+        if (!listed(r, which, m, s))
+            continue;
+        fputs(k++ ? sep : "", out);
+        write(out, kcs_matrix_name(&r->mx, s));
+    }
+}
+
 static void report_free(report *r) {
     if (r->results != NULL)
         for (size_t s = 0; s < r->mx.n; s++)
@@ -205,42 +228,15 @@ static void report_free(report *r) {
 
 /* ---- HTML ---------------------------------------------------------------------------------- */
 
-static void esc(FILE *out, const char *s) {
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        switch (*p) {
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        case '\'':
-            fputs("&#39;", out);
-            break;
-        default:
-            if (*p < 0x20 && *p != '\n' && *p != '\t')
-                fputc('?', out);
-            else
-                fputc(*p, out);
-        }
-    }
-}
-
 static void td(FILE *out, const char *text) {
     fputs("<td>", out);
-    esc(out, text);
+    kcs_html_text(out, text);
     fputs("</td>", out);
 }
 
 static void td_class(FILE *out, const char *cls, const char *text) {
     fprintf(out, "<td class=\"%s\">", cls);
-    esc(out, text);
+    kcs_html_text(out, text);
     fputs("</td>", out);
 }
 
@@ -250,7 +246,7 @@ static void th_row(FILE *out, const char *const *heads, size_t n) {
     fputs("<thead><tr>", out);
     for (size_t i = 0; i < n; i++) {
         fputs("<th>", out);
-        esc(out, heads[i]);
+        kcs_html_text(out, heads[i]);
         fputs("</th>", out);
     }
     fputs("</tr></thead>\n<tbody>\n", out);
@@ -365,27 +361,15 @@ static void html_mutants(FILE *out, const report *r) {
         size_t kills = mx->kills[m];
         fputs("<tr>", out);
         fputs("<td><code>", out);
-        esc(out, ref_mutant_name((ref_mutant)m));
+        kcs_html_text(out, ref_mutant_name((ref_mutant)m));
         fputs("</code></td>", out);
         td(out, ref_mutant_doc((ref_mutant)m));
         fprintf(out, "<td class=\"num\">%zu</td>", kills);
         td_class(out, kills ? "killed" : "survived", kills ? "killed" : "SURVIVED");
         fputs("<td class=\"list\">", out);
-        for (size_t s = 0, k = 0; s < mx->n; s++) {
-            if (!kcs_matrix_killed(mx, (ref_mutant)m, s))
-                continue;
-            fputs(k++ ? " " : "", out);
-            esc(out, kcs_matrix_name(mx, s));
-        }
+        write_scenarios(out, r, KILLED_BY, (ref_mutant)m, " ", kcs_html_text);
         fputs("</td><td class=\"list\">", out);
-        for (size_t s = 0, k = 0; s < mx->n; s++) {
-            kcs_suite_entry e = mx->entries[s];
-            if (!ref_mutant_in(kcs_scenario_guards(r->suite.files[e.file].file, e.index),
-                               (ref_mutant)m))
-                continue;
-            fputs(k++ ? " " : "", out);
-            esc(out, kcs_matrix_name(mx, s));
-        }
+        write_scenarios(out, r, GUARDED_BY, (ref_mutant)m, " ", kcs_html_text);
         fputs("</td></tr>\n", out);
     }
     fputs("</tbody></table>\n", out);
@@ -461,9 +445,9 @@ static void html_errmap(FILE *out, const report *r) {
 static void html_cell_tds(FILE *out, const int v[KCS_DIM_COUNT]) {
     for (int d = 0; d < KCS_DIM_COUNT; d++) {
         fputs("<td title=\"", out);
-        esc(out, kcs_statecov_value_doc(d, v[d]));
+        kcs_html_text(out, kcs_statecov_value_doc(d, v[d]));
         fputs("\">", out);
-        esc(out, kcs_statecov_value_name(d, v[d]));
+        kcs_html_text(out, kcs_statecov_value_name(d, v[d]));
         fputs("</td>", out);
     }
 }
@@ -491,7 +475,7 @@ static void html_coverage(FILE *out, const report *r) {
           out);
     for (int d = 0; d < KCS_DIM_COUNT; d++) {
         fprintf(out, "<table id=\"coverage-dim-%s\">\n<caption>", kcs_statecov_dim_name(d));
-        esc(out, kcs_statecov_dim_title(d));
+        kcs_html_text(out, kcs_statecov_dim_title(d));
         fputs("</caption>\n", out);
         static const char *const heads[] = {"value",     "meaning", "ops",
                                             "scenarios", "cells",   "reachable"};
@@ -529,19 +513,19 @@ static void html_coverage(FILE *out, const report *r) {
             }
             fprintf(out, "<table id=\"coverage-pair-%s-%s\">\n<caption>", kcs_statecov_dim_name(a),
                     kcs_statecov_dim_name(b));
-            esc(out, kcs_statecov_dim_title(a));
+            kcs_html_text(out, kcs_statecov_dim_title(a));
             fputs(" &times; ", out);
-            esc(out, kcs_statecov_dim_title(b));
+            kcs_html_text(out, kcs_statecov_dim_title(b));
             fprintf(out, ": %zu of %zu pairs</caption>\n<thead><tr><th></th>", hit, t);
             for (int y = 0; y < nb; y++) {
                 fputs("<th>", out);
-                esc(out, kcs_statecov_value_name(b, y));
+                kcs_html_text(out, kcs_statecov_value_name(b, y));
                 fputs("</th>", out);
             }
             fputs("</tr></thead>\n<tbody>\n", out);
             for (int x = 0; x < na; x++) {
                 fputs("<tr><th>", out);
-                esc(out, kcs_statecov_value_name(a, x));
+                kcs_html_text(out, kcs_statecov_value_name(a, x));
                 fputs("</th>", out);
                 for (int y = 0; y < nb; y++) {
                     size_t k = (size_t)x * (size_t)nb + (size_t)y;
@@ -688,7 +672,7 @@ static int write_html(FILE *out, const report *r) {
     fprintf(out, "%" PRIu64 " &middot; paths:", r->args->seed);
     for (size_t i = 0; i < r->args->npaths; i++) {
         fputs(" <code>", out);
-        esc(out, r->args->paths[i]);
+        kcs_html_text(out, r->args->paths[i]);
         fputs("</code>", out);
     }
     fprintf(out, " &middot; %zu scenarios, %d mutants</p>\n", r->mx.n, REF_MUT_COUNT);
@@ -754,14 +738,7 @@ static int write_json(FILE *out, const report *r) {
         fputs(m ? ",\n  " : "\n  ", out);
         kcs_json_string(out, ref_mutant_name((ref_mutant)m));
         fputs(": [", out);
-        for (size_t s = 0, k = 0; s < mx->n; s++) {
-            kcs_suite_entry e = mx->entries[s];
-            if (!ref_mutant_in(kcs_scenario_guards(r->suite.files[e.file].file, e.index),
-                               (ref_mutant)m))
-                continue;
-            fputs(k++ ? ", " : "", out);
-            kcs_json_string(out, kcs_matrix_name(mx, s));
-        }
+        write_scenarios(out, r, GUARDED_BY, (ref_mutant)m, ", ", kcs_json_string);
         fputc(']', out);
     }
     fputs("}},\n\"errmap\": {\"rows\": [", out);
@@ -892,9 +869,7 @@ int kcs_cli_report(int argc, char **argv) {
     report r;
     memset(&r, 0, sizeof r);
     r.args = &a;
-    char err[1024];
-    if (kcs_suite_load(&r.suite, a.paths, a.npaths, err, sizeof err) != 0) {
-        fprintf(stderr, "keyclass: %s\n", err);
+    if (kcs_cli_suite_load(&r.suite, a.paths, a.npaths) != 0) {
         free(a.paths);
         return 2;
     }

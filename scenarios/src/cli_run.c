@@ -57,7 +57,8 @@ static int write_output(const char *path, const kcs_report_row *rows, size_t n,
         fprintf(stderr, "keyclass: cannot write %s\n", path);
         return -1;
     }
-    int rc = junit ? kcs_report_junit(out, rows, n, summary) : kcs_report_json(out, rows, n, summary);
+    int rc =
+        junit ? kcs_report_junit(out, rows, n, summary) : kcs_report_json(out, rows, n, summary);
     if (fclose(out) != 0)
         rc = -1;
     if (rc != 0)
@@ -79,9 +80,7 @@ int kcs_cli_run(int argc, char **argv) {
         a.paths[a.npaths++] = KCS_DEFAULT_LIBRARY;
 
     kcs_suite suite;
-    char err[1024];
-    if (kcs_suite_load(&suite, a.paths, a.npaths, err, sizeof err) != 0) {
-        fprintf(stderr, "keyclass: %s\n", err);
+    if (kcs_cli_suite_load(&suite, a.paths, a.npaths) != 0) {
         free(a.paths);
         return 2;
     }

@@ -6,6 +6,7 @@
  * error, bridge name, code and GUI are the last five; the status is what lies
  * between. The code table that follows a blank line has four fields. */
 #include "kcs/errmaptable.h"
+#include "kcs_grow.h"
 
 #include "ref/errmap.h"
 
@@ -110,29 +111,23 @@ int kcs_errmap_table_load(kcs_errmap_table *t, ref_mutant_set mutants) {
             continue;
         }
         if (state == ROWS) {
-            if (t->nrows == rows_cap) {
-                rows_cap = rows_cap ? rows_cap * 2 : 32;
-                kcs_errmap_row *g = realloc(t->rows, rows_cap * sizeof *g);
-                if (g == NULL) {
-                    rc = -1;
-                    break;
-                }
-                t->rows = g;
+            kcs_errmap_row *g = kcs_grow(t->rows, t->nrows, &rows_cap, sizeof *g, 32);
+            if (g == NULL) {
+                rc = -1;
+                break;
             }
+            t->rows = g;
             if (parse_row(line, &t->rows[t->nrows]) != 0)
                 rc = -1;
             else
                 t->nrows++;
         } else if (line[0] != '\0') {
-            if (t->ncodes == codes_cap) {
-                codes_cap = codes_cap ? codes_cap * 2 : 32;
-                kcs_errmap_code_row *g = realloc(t->codes, codes_cap * sizeof *g);
-                if (g == NULL) {
-                    rc = -1;
-                    break;
-                }
-                t->codes = g;
+            kcs_errmap_code_row *g = kcs_grow(t->codes, t->ncodes, &codes_cap, sizeof *g, 32);
+            if (g == NULL) {
+                rc = -1;
+                break;
             }
+            t->codes = g;
             if (parse_code(line, &t->codes[t->ncodes]) != 0)
                 rc = -1;
             else

@@ -138,10 +138,7 @@ static int run_sweeps(drive_ctx *c, const kcs_scenario *sc, kcs_result *result, 
 
 int kcs_explore_scenario(const kcs_file *file, size_t index, const kcs_run_options *options,
                          const kcs_explore_options *explore, kcs_result *result) {
-    if (result == NULL)
-        return -1;
-    memset(result, 0, sizeof *result);
-    const kcs_scenario *sc = kcs_file_scenario(file, index);
+    const kcs_scenario *sc = kcs_run_begin_result(file, index, result);
     if (sc == NULL)
         return -1;
     kcs_explore_options xo;

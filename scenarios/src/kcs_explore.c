@@ -39,6 +39,7 @@
  * a shorter schedule) is kept. The shortest failing schedule found is the
  * result.
  */
+#include "kcs_grow.h"
 #include "kcs_sched.h"
 
 #include <stdio.h>
@@ -191,14 +192,10 @@ static bool same_call(const world_call_info *a, const world_call_info *b) {
 }
 
 static int push_node(explorer *x, const kcs_node *node, uint32_t sleep, int chosen) {
-    if (x->n == x->cap) {
-        size_t cap = x->cap ? x->cap * 2 : 64;
-        xnode *g = realloc(x->stack, cap * sizeof *g);
-        if (g == NULL)
-            return -1;
-        x->stack = g;
-        x->cap = cap;
-    }
+    xnode *g = kcs_grow(x->stack, x->n, &x->cap, sizeof *g, 64);
+    if (g == NULL)
+        return -1;
+    x->stack = g;
     xnode *xn = &x->stack[x->n];
     xn->node = *node;
     xn->node.pending = malloc(node->nprocs * sizeof *node->pending);
@@ -500,6 +497,22 @@ static bool better(const exec_out *a, size_t dev, const char *sched) {
     return strlen(a->schedule) < strlen(sched);
 }
 
+/* A failing execution `o` becomes the best one so far (*best, with
+ * *best_dev deviations) when it is the first failure or a better one: the
+ * executor keeps its state and o's schedule moves to *best (o->schedule is
+ * then NULL). Returns whether it did. */
+static bool keep_if_better(const kcs_exec_fns *fns, exec_out *o, bool first, char **best,
+                           size_t *best_dev) {
+    if (o->verdict != KCS_EXEC_FAIL || !(first || better(o, *best_dev, *best)))
+        return false;
+    fns->keep(fns->ctx);
+    free(*best);
+    *best = o->schedule;
+    *best_dev = o->deviations;
+    o->schedule = NULL;
+    return true;
+}
+
 /* Greedy shortening of a failing schedule (see the top of the file). */
 static int minimise(explorer *x, const kcs_exec_fns *fns, kcs_explore_stats *st, char **best,
                     size_t *best_dev) {
@@ -532,15 +545,8 @@ static int minimise(explorer *x, const kcs_exec_fns *fns, kcs_explore_stats *st,
                 free(o.schedule);
                 return -1;
             }
-            if (o.verdict == KCS_EXEC_FAIL && better(&o, *best_dev, *best)) {
-                fns->keep(fns->ctx);
-                free(*best);
-                *best = o.schedule;
-                *best_dev = o.deviations;
-                improved = true;
-            } else {
-                free(o.schedule);
-            }
+            improved = keep_if_better(fns, &o, false, best, best_dev);
+            free(o.schedule);
         }
         kcs_schedule_names_free(names, n);
     }
@@ -552,6 +558,22 @@ static int minimise(explorer *x, const kcs_exec_fns *fns, kcs_explore_stats *st,
 static int fail_with(kcs_explore_stats *st, const char *msg) {
     snprintf(st->error, sizeof st->error, "%s", msg);
     return -1;
+}
+
+/* Runs one execution of the systematic search or the sample and counts it:
+ * in st and in *phase (st->systematic or st->sampled). -1 when out of memory
+ * (o->schedule freed, st->error set). */
+static int run_counted(explorer *x, const kcs_exec_fns *fns, exec_out *o, kcs_explore_stats *st,
+                       uint64_t *phase) {
+    if (run_one(x, fns, o) != 0) {
+        free(o->schedule);
+        return fail_with(st, "out of memory");
+    }
+    st->executions++;
+    (*phase)++;
+    if (o->decisions > st->decisions)
+        st->decisions = o->decisions;
+    return 0;
 }
 
 int kcs_explore(const kcs_explore_config *cfg, const kcs_exec_fns *fns, kcs_explore_stats *st) {
@@ -605,15 +627,8 @@ int kcs_explore(const kcs_explore_config *cfg, const kcs_exec_fns *fns, kcs_expl
         for (;;) {
             x.blocked = false;
             exec_out o;
-            if (run_one(&x, fns, &o) != 0) {
-                free(o.schedule);
-                rc = fail_with(st, "out of memory");
+            if ((rc = run_counted(&x, fns, &o, st, &st->systematic)) != 0)
                 break;
-            }
-            st->executions++;
-            st->systematic++;
-            if (o.decisions > st->decisions)
-                st->decisions = o.decisions;
             if (x.diverged) {
                 free(o.schedule);
                 rc = fail_with(st, "a replayed schedule took another path: the test is not "
@@ -629,16 +644,8 @@ int kcs_explore(const kcs_explore_config *cfg, const kcs_exec_fns *fns, kcs_expl
                 st->pruned++;
             else
                 st->complete++;
-            if (o.verdict == KCS_EXEC_FAIL) {
-                if (!failed || better(&o, best_dev, best)) {
-                    fns->keep(fns->ctx);
-                    free(best);
-                    best = o.schedule;
-                    best_dev = o.deviations;
-                    o.schedule = NULL;
-                }
+            if (keep_if_better(fns, &o, !failed, &best, &best_dev))
                 failed = true;
-            }
             free(o.schedule);
             if (failed && !cfg->keep_going)
                 break;
@@ -671,28 +678,15 @@ int kcs_explore(const kcs_explore_config *cfg, const kcs_exec_fns *fns, kcs_expl
             x.kind = CH_RANDOM;
             for (uint64_t i = 0; i < sample; i++) {
                 exec_out o;
-                if (run_one(&x, fns, &o) != 0) {
-                    free(o.schedule);
-                    rc = fail_with(st, "out of memory");
+                if ((rc = run_counted(&x, fns, &o, st, &st->sampled)) != 0)
                     break;
-                }
-                st->executions++;
-                st->sampled++;
-                if (o.decisions > st->decisions)
-                    st->decisions = o.decisions;
                 if (o.verdict == KCS_EXEC_ERROR) {
                     free(o.schedule);
                     rc = fail_with(st, "an execution failed to run (out of memory)");
                     break;
                 }
-                if (o.verdict == KCS_EXEC_FAIL && (!failed || better(&o, best_dev, best))) {
-                    fns->keep(fns->ctx);
-                    free(best);
-                    best = o.schedule;
-                    best_dev = o.deviations;
-                    o.schedule = NULL;
+                if (keep_if_better(fns, &o, !failed, &best, &best_dev))
                     failed = true;
-                }
                 free(o.schedule);
                 if (failed && !cfg->keep_going)
                     break;

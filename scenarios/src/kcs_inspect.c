@@ -16,6 +16,30 @@ bool kcs_key_path(const kcs_proc *p, const char *label, const char *ext, char *b
     return n > 0 && n < cap;
 }
 
+bool kcs_has_key_file(const kcs_run *run, const kcs_proc *p, const char *label, bool handle_only) {
+    static const char *const exts[] = {".handle", ".pub", ".meta"};
+    char path[KCS_PATH_MAX];
+    for (size_t i = 0; i < (handle_only ? 1u : 3u); i++)
+        if (kcs_key_path(p, label, exts[i], path, sizeof path) && world_file_exists(run->w, path))
+            return true;
+    return false;
+}
+
+const unsigned char *kcs_key_file(const kcs_run *run, const kcs_proc *p, const char *label,
+                                  const char *ext, size_t *len) {
+    char path[KCS_PATH_MAX];
+    *len = 0;
+    if (!kcs_key_path(p, label, ext, path, sizeof path))
+        return NULL;
+    return world_file_get(run->w, path, len);
+}
+
+bool kcs_key_meta(const kcs_run *run, const kcs_proc *p, const char *label, ref_meta *out) {
+    size_t len = 0;
+    const unsigned char *m = kcs_key_file(run, p, label, ".meta", &len);
+    return m != NULL && ref_meta_parse((const char *)m, len, out);
+}
+
 bool kcs_find_item(const kcs_run *run, const kcs_proc *p, const char *label, world_item_view *out) {
     if (p->cfg.access_group != NULL &&
         world_item_find(run->w, WORLD_KEYCHAIN_DP, p->service, label, p->cfg.access_group, out))
@@ -90,13 +114,8 @@ bool kcs_key_needs_presence(const kcs_run *run, const kcs_proc *p, const char *l
     if (kcs_se_key_of(run, p, label, &k, &why) == 0 && k.has_access_control &&
         (k.ac_flags & WORLD_AC_PRESENCE_MASK) != 0)
         return true;
-    char path[KCS_PATH_MAX];
-    size_t ml = 0;
-    const unsigned char *m = NULL;
-    if (kcs_key_path(p, label, ".meta", path, sizeof path))
-        m = world_file_get(run->w, path, &ml);
     ref_meta meta;
-    if (m != NULL && ref_meta_parse((const char *)m, ml, &meta) &&
+    if (kcs_key_meta(run, p, label, &meta) &&
         (meta.auth != REF_AUTH_NONE || meta.wrapping_presence))
         return true;
     return false;

@@ -213,6 +213,10 @@ int kcs_run_extra_step(kcs_run *run, const kcs_stmt *st);
  * the core call, signature and outcome checks (mismatches go to `pending`).
  * Inside a parallel block it uses the process's own context (p->par). */
 int kcs_exec_op(kcs_run *run, const kcs_stmt *st, char *pending, size_t pending_cap);
+/* The start of every run of scenario `index` of `file`: clears `result` and
+ * returns the scenario; NULL when result is NULL or there is no such
+ * scenario. */
+const kcs_scenario *kcs_run_begin_result(const kcs_file *file, size_t index, kcs_result *result);
 /* The single-run interpreter behind kcs_run_scenario (no exploration). */
 int kcs_run_plain(const kcs_file *file, size_t index, const kcs_run_options *options,
                   kcs_result *result);
@@ -255,6 +259,18 @@ int kcs_expect(kcs_run *run, const kcs_stmt *st);
 
 /* The path of one of the process's key files. false if it does not fit. */
 bool kcs_key_path(const kcs_proc *p, const char *label, const char *ext, char *buf, size_t cap);
+
+/* Does a key file of `label` exist for the process: any of .handle, .pub and
+ * .meta, or the .handle alone when handle_only? */
+bool kcs_has_key_file(const kcs_run *run, const kcs_proc *p, const char *label, bool handle_only);
+
+/* The bytes of one of the process's key files (*len: how many), or NULL when
+ * it does not exist or its path does not fit. */
+const unsigned char *kcs_key_file(const kcs_run *run, const kcs_proc *p, const char *label,
+                                  const char *ext, size_t *len);
+
+/* The key's .meta, parsed; false when it is missing or does not parse. */
+bool kcs_key_meta(const kcs_run *run, const kcs_proc *p, const char *label, ref_meta *out);
 
 /* The wrapping-key item of `label` as the process's core would find it: the
  * DP keychain with its access group first (when it has one), then the

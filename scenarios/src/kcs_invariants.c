@@ -71,6 +71,7 @@
  * every step; L2 and D2 after every operation that ran the core; L1 after
  * every sign. (PC2 in a plant step is not evaluated, so not counted.)
  */
+#include "kcs_grow.h"
 #include "kcs_internal.h"
 
 #include "ref/errmap.h"
@@ -105,23 +106,28 @@ static bool same_or_null(const char *a, const char *b) {
 
 /* ---- The observer -------------------------------------------------------------------- */
 
+/* A zeroed event at the end of run->events, not counted yet (run->nevents);
+ * NULL and run->oom when out of memory. */
+static kcs_event *event_slot(kcs_run *run) {
+    kcs_event *g = kcs_grow(run->events, run->nevents, &run->events_cap, sizeof *g, 64);
+    if (g == NULL) {
+        run->oom = true;
+        return NULL;
+    }
+    run->events = g;
+    kcs_event *e = &run->events[run->nevents];
+    memset(e, 0, sizeof *e);
+    return e;
+}
+
 void kcs_observe(void *ctx, const ref_event *ev) {
     kcs_proc *p = ctx;
     kcs_run *run = p->run;
     if (run->oom || ev == NULL)
         return;
-    if (run->nevents == run->events_cap) {
-        size_t cap = run->events_cap ? run->events_cap * 2 : 64;
-        kcs_event *g = realloc(run->events, cap * sizeof *g);
-        if (g == NULL) {
-            run->oom = true;
-            return;
-        }
-        run->events = g;
-        run->events_cap = cap;
-    }
-    kcs_event *e = &run->events[run->nevents];
-    memset(e, 0, sizeof *e);
+    kcs_event *e = event_slot(run);
+    if (e == NULL)
+        return;
     e->kind = ev->kind;
     e->proc = p->index;
     e->label = dup_or_null(run, ev->label);
@@ -260,19 +266,12 @@ void kcs_inv_forget_core(kcs_proc *p) {
         shadow_clear(p);
         return;
     }
-    if (run->nevents == run->events_cap) {
-        size_t cap = run->events_cap ? run->events_cap * 2 : 64;
-        kcs_event *g = realloc(run->events, cap * sizeof *g);
-        if (g == NULL) {
-            run->oom = true;
-            shadow_clear(p);
-            return;
-        }
-        run->events = g;
-        run->events_cap = cap;
+    kcs_event *e = event_slot(run);
+    if (e == NULL) {
+        shadow_clear(p);
+        return;
     }
-    kcs_event *e = &run->events[run->nevents++];
-    memset(e, 0, sizeof *e);
+    run->nevents++;
     e->kind = KCS_EV_FORGET;
     e->proc = p->index;
 }
@@ -298,14 +297,10 @@ static int shadow_put(kcs_run *run, kcs_proc *p, const char *label, int64_t expi
         e->expires_ms = expires;
         return 0;
     }
-    if (p->nshadow == p->shadow_cap) {
-        size_t cap = p->shadow_cap ? p->shadow_cap * 2 : 8;
-        kcs_shadow_entry *g = realloc(p->shadow, cap * sizeof *g);
-        if (g == NULL)
-            return run->oom = true, -1;
-        p->shadow = g;
-        p->shadow_cap = cap;
-    }
+    kcs_shadow_entry *g = kcs_grow(p->shadow, p->nshadow, &p->shadow_cap, sizeof *g, 8);
+    if (g == NULL)
+        return run->oom = true, -1;
+    p->shadow = g;
     char *l = dup_or_null(run, label);
     if (l == NULL)
         return -1;
@@ -707,14 +702,10 @@ static int add_secret(kcs_run *run, const unsigned char *bytes, size_t len) {
     for (size_t i = 0; i < run->nsecrets; i++)
         if (run->secrets[i].len == len && memcmp(run->secrets[i].bytes, bytes, len) == 0)
             return 0;
-    if (run->nsecrets == run->secrets_cap) {
-        size_t cap = run->secrets_cap ? run->secrets_cap * 2 : 16;
-        kcs_secret *g = realloc(run->secrets, cap * sizeof *g);
-        if (g == NULL)
-            return run->oom = true, -1;
-        run->secrets = g;
-        run->secrets_cap = cap;
-    }
+    kcs_secret *g = kcs_grow(run->secrets, run->nsecrets, &run->secrets_cap, sizeof *g, 16);
+    if (g == NULL)
+        return run->oom = true, -1;
+    run->secrets = g;
     kcs_secret *s = &run->secrets[run->nsecrets++];
     memset(s, 0, sizeof *s);
     memcpy(s->bytes, bytes, len);

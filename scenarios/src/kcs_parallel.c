@@ -22,6 +22,7 @@
  *    any step; then the first outcome mismatch (in the block's order) is
  *    reported at its operation's line.
  */
+#include "kcs_grow.h"
 #include "kcs_internal.h"
 #include "kcs_sched.h"
 
@@ -76,16 +77,12 @@ static bool list_has(char *const *list, size_t n, const char *key) {
 static void list_add(kcs_run *run, char ***list, size_t *n, size_t *cap, const char *key) {
     if (list_has(*list, *n, key))
         return;
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 8;
-        char **g = realloc(*list, c * sizeof *g);
-        if (g == NULL) {
-            run->oom = true;
-            return;
-        }
-        *list = g;
-        *cap = c;
+    char **g = kcs_grow(*list, *n, cap, sizeof *g, 8);
+    if (g == NULL) {
+        run->oom = true;
+        return;
     }
+    *list = g;
     char *k = strdup(key);
     if (k == NULL) {
         run->oom = true;
@@ -114,7 +111,9 @@ static void block_done(void *ctx, size_t local, const world_call_info *c) {
     block_ctx *b = ctx;
     kcs_run *run = b->run;
     kcs_proc *p = &run->procs[b->proc_of[local]];
-    if (p->cur_op == NULL || c->status != 0)
+    /* (A fault that injected "success" did nothing: not a removal, not a
+     * creation — fuzz finding, scenarios/found/d2-injected-success-in-block.kcs.) */
+    if (p->cur_op == NULL || c->status != 0 || c->injected_no_effect)
         return;
     char k1[400], k2[400];
     switch (c->api) {

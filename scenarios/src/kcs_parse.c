@@ -27,9 +27,9 @@
  *    of the same name in one file.
  *  - `fault`, `expect calls` and `fault crash` accept every API the world
  *    counts (world_api_from_name: also SEDelete, SEPublicKey, SecKeychain,
- *    FileWrite, FileRead, FileRename, FileUnlink), a superset of the page's
- *    list: the language may grow, and file faults are what "rename and
- *    delete with a fault at each step" needs.
+ *    FileWrite, FileRead, FileRename, FileUnlink, FileLock, FileUnlock), a
+ *    superset of the page's list: the language may grow, and file faults are
+ *    what "rename and delete with a fault at each step" needs.
  *  - `user <answer> x<N>`: 1 <= N <= 10000 (each answer is queued).
  *    `nth=`/`times=`: 1 .. 4294967295.
  *  - Durations are at most 100000h (a range check, reported "out of range"

@@ -237,15 +237,6 @@ static uint32_t auth_flags(ref_auth auth) {
     return 0;
 }
 
-static bool any_key_file(kcs_run *run, const kcs_proc *p, const char *label) {
-    static const char *const exts[] = {".handle", ".pub", ".meta"};
-    char path[KCS_PATH_MAX];
-    for (size_t i = 0; i < 3; i++)
-        if (kcs_key_path(p, label, exts[i], path, sizeof path) && world_file_exists(run->w, path))
-            return true;
-    return false;
-}
-
 /* Writes a complete key as an older release left it: inspection and seeding
  * API only (no prompt, no counted call). */
 static int exec_plant(kcs_run *run, const kcs_stmt *st, kcs_proc *p) {
@@ -260,7 +251,7 @@ static int exec_plant(kcs_run *run, const kcs_stmt *st, kcs_proc *p) {
         !kcs_key_path(p, label, ".meta", mpath, sizeof mpath))
         return kcs_fail(run, st->line, "plant: the key paths are too long");
     world_item_view existing;
-    if (any_key_file(run, p, label) || kcs_find_item(run, p, label, &existing))
+    if (kcs_has_key_file(run, p, label, false) || kcs_find_item(run, p, label, &existing))
         return kcs_fail(run, st->line, "plant: label '%s' already has a file or a keychain item",
                         label);
     bool dp = p->cfg.access_group != NULL && p->decl->is_signed;
@@ -367,11 +358,8 @@ static bool public_key_of(kcs_run *run, const kcs_proc *p, const char *label,
         memcpy(out, k.public_key, 65);
         return true;
     }
-    char path[KCS_PATH_MAX];
     size_t len = 0;
-    const unsigned char *pub = NULL;
-    if (kcs_key_path(p, label, ".pub", path, sizeof path))
-        pub = world_file_get(run->w, path, &len);
+    const unsigned char *pub = kcs_key_file(run, p, label, ".pub", &len);
     if (pub == NULL || len != 65)
         return false;
     memcpy(out, pub, 65);
@@ -656,13 +644,17 @@ static void run_free(kcs_run *run) {
     run->w = NULL;
 }
 
+const kcs_scenario *kcs_run_begin_result(const kcs_file *file, size_t index, kcs_result *result) {
+    if (result == NULL)
+        return NULL;
+    memset(result, 0, sizeof *result);
+    return kcs_file_scenario(file, index);
+}
+
 int kcs_run_init(kcs_run *run, const kcs_file *file, size_t index, const kcs_run_options *options,
                  kcs_result *result) {
     memset(run, 0, sizeof *run);
-    if (result == NULL)
-        return -1;
-    memset(result, 0, sizeof *result);
-    const kcs_scenario *sc = kcs_file_scenario(file, index);
+    const kcs_scenario *sc = kcs_run_begin_result(file, index, result);
     if (sc == NULL)
         return -1;
     run->file = file;

@@ -23,6 +23,7 @@
  * under AddressSanitizer).
  */
 #include "kcs_sched.h"
+#include "kcs_grow.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -151,16 +152,12 @@ static int decide_locked(kcs_sched *s) {
         return CONTROLLER;
     if (s->aborted)
         return lowest(enabled);
-    if (s->nnodes == s->nodes_cap) {
-        size_t cap = s->nodes_cap ? s->nodes_cap * 2 : 64;
-        kcs_node *g = realloc(s->nodes, cap * sizeof *g);
-        if (g == NULL) {
-            s->oom = s->aborted = true;
-            return lowest(enabled);
-        }
-        s->nodes = g;
-        s->nodes_cap = cap;
+    kcs_node *g = kcs_grow(s->nodes, s->nnodes, &s->nodes_cap, sizeof *g, 64);
+    if (g == NULL) {
+        s->oom = s->aborted = true;
+        return lowest(enabled);
     }
+    s->nodes = g;
     kcs_node *n = &s->nodes[s->nnodes];
     memset(n, 0, sizeof *n);
     n->pending = malloc(s->nprocs * sizeof *n->pending);
@@ -276,14 +273,10 @@ int kcs_sched_block(kcs_sched *s, world *w, size_t nprocs, const world_pid *pids
         return 0;
     if (nprocs > KCS_SCHED_MAX_PROCS)
         return -1;
-    if (s->nblocks == s->blocks_cap) {
-        size_t cap = s->blocks_cap ? s->blocks_cap * 2 : 4;
-        block_info *g = realloc(s->blocks, cap * sizeof *g);
-        if (g == NULL)
-            return -1;
-        s->blocks = g;
-        s->blocks_cap = cap;
-    }
+    block_info *g = kcs_grow(s->blocks, s->nblocks, &s->blocks_cap, sizeof *g, 4);
+    if (g == NULL)
+        return -1;
+    s->blocks = g;
     block_info *b = &s->blocks[s->nblocks++];
     b->nprocs = nprocs;
     for (size_t i = 0; i < nprocs; i++)

@@ -89,6 +89,7 @@
  * fixed, so the output is deterministic.
  */
 #include "kcs_statecov.h"
+#include "kcs_grow.h"
 
 #include "ref/errmap.h"
 
@@ -192,27 +193,25 @@ const char *kcs_statecov_dim_title(int dim) {
 
 int kcs_statecov_dim_size(int dim) { return dim >= 0 && dim < KCS_DIM_COUNT ? dim_sizes[dim] : 0; }
 
+/* The names and docs of each dimension's values; the code dimension's come
+ * from code_value_names and the bridge's code names instead. */
+static const value_info *const dim_values[KCS_DIM_COUNT] = {
+    [KCS_DIM_DEVICE] = device_values,
+    [KCS_DIM_KEYCHAIN] = keychain_values,
+    [KCS_DIM_CLASS_KEY] = class_values,
+    [KCS_DIM_STATUS] = status_values,
+    [KCS_DIM_CODE] = NULL,
+    [KCS_DIM_PRESENCE] = presence_values,
+};
+
 const char *kcs_statecov_value_name(int dim, int value) {
     if (value == KCS_STATECOV_ANY)
         return "*";
     if (value < 0 || value >= kcs_statecov_dim_size(dim))
         return NULL;
-    switch (dim) {
-    case KCS_DIM_DEVICE:
-        return device_values[value].name;
-    case KCS_DIM_KEYCHAIN:
-        return keychain_values[value].name;
-    case KCS_DIM_CLASS_KEY:
-        return class_values[value].name;
-    case KCS_DIM_STATUS:
-        return status_values[value].name;
-    case KCS_DIM_CODE:
+    if (dim == KCS_DIM_CODE)
         return code_value_names[value];
-    case KCS_DIM_PRESENCE:
-        return presence_values[value].name;
-    default:
-        return NULL;
-    }
+    return dim_values[dim][value].name;
 }
 
 const char *kcs_statecov_value_doc(int dim, int value) {
@@ -220,23 +219,10 @@ const char *kcs_statecov_value_doc(int dim, int value) {
         return "every value the rules allow";
     if (value < 0 || value >= kcs_statecov_dim_size(dim))
         return NULL;
-    switch (dim) {
-    case KCS_DIM_DEVICE:
-        return device_values[value].doc;
-    case KCS_DIM_KEYCHAIN:
-        return keychain_values[value].doc;
-    case KCS_DIM_CLASS_KEY:
-        return class_values[value].doc;
-    case KCS_DIM_STATUS:
-        return status_values[value].doc;
-    case KCS_DIM_CODE:
+    if (dim == KCS_DIM_CODE)
         return value == CODE_NONE ? "failed before any bridge step (REF_BRIDGE_NONE)"
                                   : ref_bridge_code_name(value - 1);
-    case KCS_DIM_PRESENCE:
-        return presence_values[value].doc;
-    default:
-        return NULL;
-    }
+    return dim_values[dim][value].doc;
 }
 
 static size_t cell_index(const int v[KCS_DIM_COUNT]) {
@@ -482,14 +468,10 @@ void kcs_statecov_free(kcs_statecov *cov) {
 }
 
 int kcs_statecov_begin_run(kcs_statecov *cov, const char *scenario) {
-    if (cov->nruns == cov->runs_cap) {
-        size_t cap = cov->runs_cap ? cov->runs_cap * 2 : 64;
-        char **g = realloc(cov->runs, cap * sizeof *g);
-        if (g == NULL)
-            return -1;
-        cov->runs = g;
-        cov->runs_cap = cap;
-    }
+    char **g = kcs_grow(cov->runs, cov->nruns, &cov->runs_cap, sizeof *g, 64);
+    if (g == NULL)
+        return -1;
+    cov->runs = g;
     const char *name = scenario != NULL ? scenario : "(unnamed)";
     size_t len = strlen(name) + 1;
     char *copy = malloc(len);
@@ -522,14 +504,11 @@ static void note_status(kcs_statecov *cov, int32_t status, int value) {
         cov->statuses[i].ops++;
         return;
     }
-    if (cov->nstatuses == cov->statuses_cap) {
-        size_t cap = cov->statuses_cap ? cov->statuses_cap * 2 : 16;
-        kcs_statecov_status *g = realloc(cov->statuses, cap * sizeof *g);
-        if (g == NULL)
-            return; /* the side list only; the cell is recorded */
-        cov->statuses = g;
-        cov->statuses_cap = cap;
-    }
+    kcs_statecov_status *g =
+        kcs_grow(cov->statuses, cov->nstatuses, &cov->statuses_cap, sizeof *g, 16);
+    if (g == NULL)
+        return; /* the side list only; the cell is recorded */
+    cov->statuses = g;
     memmove(&cov->statuses[i + 1], &cov->statuses[i],
             (cov->nstatuses - i) * sizeof cov->statuses[0]);
     cov->statuses[i] = (kcs_statecov_status){status, ref_status_name(status), value, 1};
@@ -597,13 +576,8 @@ static int presence_value(ref_presence p) {
 static int sign_presence(const kcs_run *run, const kcs_proc *p, const kcs_op *op) {
     if (op->presence != REF_PRESENCE_KEY_DEFAULT)
         return presence_value(op->presence);
-    char path[KCS_PATH_MAX];
-    size_t len = 0;
-    const unsigned char *m = NULL;
-    if (op->label != NULL && kcs_key_path(p, op->label, ".meta", path, sizeof path))
-        m = world_file_get(run->w, path, &len);
     ref_meta meta;
-    if (m != NULL && ref_meta_parse((const char *)m, len, &meta))
+    if (op->label != NULL && kcs_key_meta(run, p, op->label, &meta))
         return presence_value(meta.presence);
     return PR_NONE;
 }
@@ -1022,6 +996,21 @@ static void print_cell_header(FILE *out, int skip) {
     }
 }
 
+/* The grid of the dimensions (a, b) into ops and reach (kcs_statecov_pair_grid);
+ * *reachable: how many of its value pairs are reachable, *reached: how many
+ * of those a scenario reached. */
+static void pair_counts(const kcs_statecov *cov, int a, int b, uint64_t *ops, bool *reach,
+                        size_t *reachable, size_t *reached) {
+    kcs_statecov_pair_grid(cov, a, b, ops, reach);
+    size_t t = 0, r = 0;
+    for (int k = 0; k < dim_sizes[a] * dim_sizes[b]; k++) {
+        t += reach[k];
+        r += reach[k] && ops[k] > 0;
+    }
+    *reachable = t;
+    *reached = r;
+}
+
 /* Two-way coverage: per pair of dimensions, how many reachable value pairs
  * are reached, and the ones that are not, by the first dimension's value. */
 static void print_pairs(FILE *out, const kcs_statecov *cov) {
@@ -1030,11 +1019,10 @@ static void print_pairs(FILE *out, const kcs_statecov *cov) {
     size_t total = 0, reached = 0;
     for (int a = 0; a < KCS_DIM_COUNT; a++)
         for (int b = a + 1; b < KCS_DIM_COUNT; b++) {
-            kcs_statecov_pair_grid(cov, a, b, ops, reach);
-            for (int k = 0; k < dim_sizes[a] * dim_sizes[b]; k++) {
-                total += reach[k];
-                reached += reach[k] && ops[k] > 0;
-            }
+            size_t t, r;
+            pair_counts(cov, a, b, ops, reach, &t, &r);
+            total += t;
+            reached += r;
         }
     fprintf(out,
             "\nvalue pairs (2-way coverage): %zu of %zu reachable pairs reached; the pairs no "
@@ -1042,12 +1030,8 @@ static void print_pairs(FILE *out, const kcs_statecov *cov) {
             reached, total);
     for (int a = 0; a < KCS_DIM_COUNT; a++)
         for (int b = a + 1; b < KCS_DIM_COUNT; b++) {
-            kcs_statecov_pair_grid(cov, a, b, ops, reach);
-            size_t t = 0, r = 0;
-            for (int k = 0; k < dim_sizes[a] * dim_sizes[b]; k++) {
-                t += reach[k];
-                r += reach[k] && ops[k] > 0;
-            }
+            size_t t, r;
+            pair_counts(cov, a, b, ops, reach, &t, &r);
             fprintf(out, "  %s x %s: %zu of %zu\n", dim_titles[a], dim_titles[b], r, t);
             for (int x = 0; x < dim_sizes[a]; x++) {
                 bool any = false;
@@ -1231,12 +1215,8 @@ int kcs_statecov_json(FILE *out, const kcs_statecov *cov) {
     bool first_pair = true;
     for (int a = 0; a < KCS_DIM_COUNT; a++)
         for (int b = a + 1; b < KCS_DIM_COUNT; b++) {
-            kcs_statecov_pair_grid(cov, a, b, ops, reach);
-            size_t t = 0, r = 0;
-            for (int k = 0; k < dim_sizes[a] * dim_sizes[b]; k++) {
-                t += reach[k];
-                r += reach[k] && ops[k] > 0;
-            }
+            size_t t, r;
+            pair_counts(cov, a, b, ops, reach, &t, &r);
             fprintf(out,
                     "%s\n    {\"a\": \"%s\", \"b\": \"%s\", \"reachable\": %zu, \"reached\": %zu,"
                     " \"ops\": [",

@@ -29,6 +29,7 @@
  * In the scenario's main run the sweep is its operation, run once without a
  * crash (with its outcome), and the scenario goes on.
  */
+#include "kcs_grow.h"
 #include "kcs_internal.h"
 
 #include "ref/policy.h"
@@ -118,29 +119,16 @@ static int collect_usable(kcs_run *run, key_list *out) {
                 free(label);
                 continue;
             }
-            if (out->n == out->cap) {
-                size_t cap = out->cap ? out->cap * 2 : 8;
-                key_ref *g = realloc(out->keys, cap * sizeof *g);
-                if (g == NULL) {
-                    free(label);
-                    return -1;
-                }
-                out->keys = g;
-                out->cap = cap;
+            key_ref *g = kcs_grow(out->keys, out->n, &out->cap, sizeof *g, 8);
+            if (g == NULL) {
+                free(label);
+                return -1;
             }
+            out->keys = g;
             out->keys[out->n++] = (key_ref){(int)pi, label};
         }
     }
     return 0;
-}
-
-static bool has_any_file(kcs_run *run, const kcs_proc *p, const char *label, bool handle_only) {
-    static const char *const exts[] = {".handle", ".pub", ".meta"};
-    char path[KCS_PATH_MAX];
-    for (size_t i = 0; i < (handle_only ? 1u : 3u); i++)
-        if (kcs_key_path(p, label, exts[i], path, sizeof path) && world_file_exists(run->w, path))
-            return true;
-    return false;
 }
 
 static bool has_item(kcs_run *run, const kcs_proc *p, const char *label) {
@@ -200,7 +188,7 @@ static int usable_now(kcs_run *run, const kcs_stmt *sweep, int proc, const char 
                       const char **why) {
     const kcs_proc *q = &run->procs[proc];
     *ok = usable(run, q, label, why);
-    if (*ok || !has_any_file(run, q, label, true) || q->core == NULL)
+    if (*ok || !kcs_has_key_file(run, q, label, true) || q->core == NULL)
         return 0;
     char text[300];
     snprintf(text, sizeof text, "%s: load %s (crash point %u: is it usable?)", q->decl->name, label,
@@ -243,7 +231,7 @@ static int check_d1(kcs_run *run, const kcs_stmt *sweep, const key_list *before)
         /* Without a handle the key does not exist: cleanly absent (a
          * wrapping-key item left without its handle must not block a new
          * generate: step 4 checks that). */
-        if (ok || !has_any_file(run, p, op->label, true))
+        if (ok || !kcs_has_key_file(run, p, op->label, true))
             return 0;
         describe(run, p, op->label, state, sizeof state);
         return d1(run, sweep, "the new key '%s' is neither usable nor cleanly absent (%s)%s",
@@ -293,7 +281,7 @@ static int regenerate(kcs_run *run, const kcs_stmt *sweep, char *label) {
     const kcs_proc *p = &run->procs[op->proc];
     char text[300];
     int rc;
-    if (has_any_file(run, p, label, true)) {
+    if (kcs_has_key_file(run, p, label, true)) {
         snprintf(text, sizeof text, "%s: delete %s (crash point %u: clean up)", p->decl->name,
                  label, run->crash_point);
         kcs_stmt del = synthetic(sweep, KCS_OP_DELETE, label, text);

@@ -1,5 +1,6 @@
 /* Scenario file discovery (see kcs/library.h). */
 #include "kcs/library.h"
+#include "kcs_grow.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -9,14 +10,10 @@
 #include <sys/stat.h>
 
 static int list_append(kcs_file_list *list, const char *path) {
-    if (list->count == list->capacity) {
-        size_t cap = list->capacity ? list->capacity * 2 : 16;
-        char **grown = realloc(list->paths, cap * sizeof *grown);
-        if (grown == NULL)
-            return -1;
-        list->paths = grown;
-        list->capacity = cap;
-    }
+    char **grown = kcs_grow(list->paths, list->count, &list->capacity, sizeof *grown, 16);
+    if (grown == NULL)
+        return -1;
+    list->paths = grown;
     char *copy = strdup(path);
     if (copy == NULL)
         return -1;

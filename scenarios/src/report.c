@@ -4,6 +4,7 @@
 #include "kcs/report.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <string.h>
 
 void kcs_json_string(FILE *out, const char *s) {
@@ -35,7 +36,8 @@ void kcs_json_string(FILE *out, const char *s) {
     fputc('"', out);
 }
 
-void kcs_xml_text(FILE *out, const char *s) {
+/* The escape of XML and HTML text and attribute values; `apos`: ' too. */
+static void markup_text(FILE *out, const char *s, bool apos) {
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
         switch (*p) {
         case '<':
@@ -50,6 +52,12 @@ void kcs_xml_text(FILE *out, const char *s) {
         case '"':
             fputs("&quot;", out);
             break;
+        case '\'':
+            if (apos)
+                fputs("&#39;", out);
+            else
+                fputc(*p, out);
+            break;
         default:
             /* XML 1.0 forbids most control characters even as references. */
             if (*p < 0x20 && *p != '\n' && *p != '\t')
@@ -59,6 +67,10 @@ void kcs_xml_text(FILE *out, const char *s) {
         }
     }
 }
+
+void kcs_xml_text(FILE *out, const char *s) { markup_text(out, s, false); }
+
+void kcs_html_text(FILE *out, const char *s) { markup_text(out, s, true); }
 
 static const char *verdict_of(const kcs_report_row *row) {
     if (row->parse_error)
@@ -115,8 +127,7 @@ int kcs_report_json(FILE *out, const kcs_report_row *rows, size_t n,
 int kcs_report_junit(FILE *out, const kcs_report_row *rows, size_t n,
                      const kcs_report_summary *summary) {
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
-    fprintf(out,
-            "<testsuites>\n  <testsuite name=\"keyclass%s", summary->mutant ? " mutant " : "");
+    fprintf(out, "<testsuites>\n  <testsuite name=\"keyclass%s", summary->mutant ? " mutant " : "");
     if (summary->mutant)
         kcs_xml_text(out, summary->mutant);
     fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\">\n", n, summary->failed,

@@ -3,7 +3,8 @@
  * byte-identical journal), the reduction (independent calls: fewer
  * schedules; dependent calls: every order; the 2x2 counts), the explorer on
  * scenarios (the migration races under their mutants, the explore -> replay
- * round trip, the random sample, the bound) and crash-point sweeps. */
+ * round trip, the random sample, the bound, generate vs generate with the
+ * label's lock taken away by a fault) and crash-point sweeps. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -440,6 +441,57 @@ static void sweep_crash_points(void **state) {
     kcs_file_free(f);
 }
 
+/* Two generates of one label: every schedule holds on the clean core (the
+ * label's lock serialises them). Take the lock away without a mutant - a
+ * fault answering 0 to every FileLock, so the core believes it holds a lock
+ * nobody holds - and the explorer finds the lost key again, and the schedule
+ * it prints replays to the same failure. */
+#define GEN_VS_GEN(extra)                                                                          \
+    "scenario race\n"                                                                              \
+    "device boot\n"                                                                                \
+    "device unlock\n"                                                                              \
+    "process a group=TEAMID.com.example.sshenc wrap-presence=no\n"                                 \
+    "process b group=TEAMID.com.example.sshenc wrap-presence=no\n" extra "parallel\n"              \
+    "  a: generate k1 -> any\n"                                                                    \
+    "  b: generate k1 -> any\n"                                                                    \
+    "end\n"                                                                                        \
+    "expect usable k1\n"                                                                           \
+    "a: sign k1\n"                                                                                 \
+    "b: sign k1\n"
+
+static void generate_vs_generate_needs_the_lock(void **state) {
+    (void)state;
+    kcs_file *f = parse(GEN_VS_GEN(""));
+    kcs_result r = explore(f, REF_MUTANTS_NONE, NULL);
+    assert_int_equal(r.verdict, KCS_PASS);
+    assert_true(r.exhaustive);
+    assert_true(r.systematic > 1);
+    kcs_result_free(&r);
+    kcs_file_free(f);
+
+    f = parse(GEN_VS_GEN("fault FileLock 0 times=always\n"));
+    r = explore(f, REF_MUTANTS_NONE, NULL);
+    assert_int_equal(r.verdict, KCS_FAIL);
+    assert_non_null(strstr(r.failure, "expect usable k1"));
+    assert_non_null(strstr(r.failure, "does not decrypt with the keychain's wrapping key"));
+    assert_non_null(r.schedule);
+    char *failure = strdup(r.failure);
+    kcs_explore_options again = {.schedule = r.schedule};
+    kcs_run_options o = {.seed = 1, .trace = true};
+    kcs_result p;
+    assert_int_equal(kcs_explore_scenario(f, 0, &o, &again, &p), 0);
+    assert_int_equal(p.verdict, KCS_FAIL);
+    assert_string_equal(p.failure, failure);
+    /* Both processes "took" the lock: the fault answered for it. */
+    assert_non_null(strstr(p.journal, "call a FileLock"));
+    assert_non_null(strstr(p.journal, "call b FileLock"));
+    assert_non_null(strstr(p.journal, "injected -> 0 ok"));
+    kcs_result_free(&p);
+    kcs_result_free(&r);
+    free(failure);
+    kcs_file_free(f);
+}
+
 static void parallel_statements_parse(void **state) {
     (void)state;
     kcs_file *f = NULL;
@@ -477,6 +529,7 @@ int main(void) {
         T(random_sample_and_bound),
         T(reduction_on_a_race),
         T(sweep_crash_points),
+        T(generate_vs_generate_needs_the_lock),
         T(parallel_statements_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

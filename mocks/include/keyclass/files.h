@@ -26,4 +26,24 @@ int kc_file_unlink(const char *path);
 /* Paths starting with `prefix`, sorted (+1 CFArray of CFString). */
 int kc_file_list(const char *prefix, CFArrayRef *paths);
 
+/* Advisory locks, like flock(2) with LOCK_EX | LOCK_NB on a lock file.
+ *
+ * A lock is named by a path but lives beside the files, not among them:
+ * taking one creates no file (kc_file_exists / kc_file_list never see it),
+ * and file calls never touch a lock. It is held by the calling process (in
+ * its current generation) until it unlocks it, or until the process dies:
+ * a crash, a restart, a rebuild or a device reboot releases every lock the
+ * process held, as the kernel releases flock locks when the last descriptor
+ * closes, so a crash never leaves a lock stuck. Both calls go through the
+ * world's entry hook (journaled as FileLock / FileUnlock, fault-able, crash
+ * points) and never wait.
+ *
+ * kc_file_trylock: 0 when the caller now holds the lock (also when it already
+ * held it: not counted, one unlock releases it); -EWOULDBLOCK when another
+ * live process holds it; -EINVAL for a NULL or empty path. */
+int kc_file_trylock(const char *path);
+/* Releases the caller's lock: 0, or -ENOLCK when the caller does not hold it
+ * (another process's lock is never released by this). */
+int kc_file_unlock(const char *path);
+
 #endif

@@ -216,10 +216,13 @@ typedef enum {
     WORLD_API_FILE_READ,
     WORLD_API_FILE_RENAME,
     WORLD_API_FILE_UNLINK,
+    WORLD_API_FILE_LOCK,         /* kc_file_trylock */
+    WORLD_API_FILE_UNLOCK,       /* kc_file_unlock */
     WORLD_API_COUNT
 } world_api;
 
-/* "SecItemAdd", "SecItemCopyMatching", ..., "SEGenerate", "SESign", "FileWrite". */
+/* "SecItemAdd", "SecItemCopyMatching", ..., "SEGenerate", "SESign", "FileWrite",
+ * ..., "FileLock", "FileUnlock". */
 const char *world_api_name(world_api api);
 int world_api_from_name(const char *name); /* -1 if unknown */
 /* Calls made since the world began (faulted calls included). */
@@ -319,6 +322,12 @@ const unsigned char *world_file_get(const world *w, const char *path, size_t *le
 bool world_file_exists(const world *w, const char *path);
 size_t world_file_count(const world *w);
 const char *world_file_path_at(const world *w, size_t index); /* sorted by path */
+/* Advisory locks (kc_file_trylock): the process holding the lock on `path`,
+ * or -1 when it is free. A process that crashed, restarted, was rebuilt or
+ * went through a reboot holds none. */
+world_pid world_file_lock_holder(const world *w, const char *path);
+/* Locks held right now, by anyone. */
+size_t world_file_lock_count(const world *w);
 
 /* Secure Enclave keys. */
 typedef struct {
@@ -377,7 +386,11 @@ typedef struct {
     bool login_write;  /* may unlock the login keychain (a prompt) */
     bool shared_fault; /* a planned fault for any process counts calls of this API */
     bool no_effect;    /* the process has crashed: the call changes nothing */
-    bool global;       /* touches everything (a scheduler's pseudo-event) */
+    bool global;       /* touches everything: a scheduler's pseudo-event, or a
+                          call that crashes a process holding a file lock */
+    bool injected_no_effect; /* `done` only: a planned fault answered in the
+                                call's place, so it changed nothing (even with
+                                status 0, errSecSuccess) */
     int32_t status;    /* `done` only: what the call returned */
 } world_call_info;
 
@@ -393,7 +406,11 @@ void world_set_scheduler(world *w, world_yield_fn yield, world_done_fn done, voi
  * `answers_queued`: user answers are queued (then two calls that may prompt
  * never commute: each consumes the next answer; with none queued every prompt
  * gets the default answer, whatever the order). Calls of one process never
- * commute. */
+ * commute. Advisory file locks (FileLock, FileUnlock) are a store of their
+ * own: two lock calls conflict when they name the same path, and a lock call
+ * commutes with every call that is not a lock call (no file, item or SE call
+ * reads or changes a lock). A call right after which its process crashes
+ * while holding a lock also releases that lock: it is described as `global`. */
 bool world_calls_commute(const world_call_info *a, const world_call_info *b, bool answers_queued);
 
 #endif

@@ -8,7 +8,7 @@
 #include "kcs/engine.h"
 
 typedef struct {
-    const char *name;        /* scenario name; the file path for a parse error */
+    const char *name; /* scenario name; the file path for a parse error */
     const char *file;
     int line;
     const kcs_result *result; /* NULL for a parse error */
@@ -31,5 +31,7 @@ int kcs_report_junit(FILE *out, const kcs_report_row *rows, size_t n,
 /* Writers shared with other JSON outputs (`keyclass mutants --json`). */
 void kcs_json_string(FILE *out, const char *s);
 void kcs_xml_text(FILE *out, const char *s);
+/* kcs_xml_text that also escapes ' (as &#39;), for HTML pages. */
+void kcs_html_text(FILE *out, const char *s);
 
 #endif
