@@ -592,9 +592,22 @@ int kc_rename(ref_core *core, const char *old_label, const char *new_label, bool
         if (st == errSecItemNotFound || (kinds[i] == KC_DP && st == errSecMissingEntitlement))
             continue;
         /* Failed: put back what moved, report like a store. */
+        bool stuck = false;
         for (size_t j = 0; j < i; j++)
-            if (done[j])
-                (void)kc_run(core, kinds[j], new_label, false, rename_body, (void *)old_label);
+            if (done[j] && kc_run(core, kinds[j], new_label, false, rename_body,
+                                  (void *)old_label) != errSecSuccess)
+                stuck = true;
+        if (stuck) {
+            /* The item cannot be moved back: the key now lives under the new
+             * label. Keep it whole there (the caller keeps the files moved)
+             * rather than split it — handle under one label, wrapping key under
+             * the other (D1, D2; fuzz finding, scenarios/found/). */
+            core_warn(core,
+                      "rename: the %s keychain refused the rename of '%s' (%d %s) and its item "
+                      "could not be moved back: the key is now '%s'",
+                      kc_kind_name(kinds[i]), old_label, (int)st, status_text(st), new_label);
+            return REF_BRIDGE_OK;
+        }
         *moved = false;
         core_note_status(core, st);
         bool gui = gui_for(st);

@@ -10,8 +10,9 @@
  * PC1  Every wrapping-key item written in the step has class
  *      AfterFirstUnlockThisDeviceOnly. "Written" = an item of a declared
  *      process's service that is new or whose write count changed in the step,
- *      *and* for whose account the step reported a STORE or a MIGRATION_WRITE
- *      event. So planted old-class items pass until a store path rewrites them,
+ *      *and* for whose account the step reported a STORE or a successful
+ *      MIGRATION_WRITE event. So planted old-class items pass until a store
+ *      path rewrites them,
  *      and an in-place rename (a write that is not a store path) of a planted
  *      WhenUnlocked item is not a PC1 violation.
  * PC2  Every SE key created in the step with a user-presence flag
@@ -50,10 +51,11 @@
  *      a user-auth flag, or the SE key its handle names has one, or its
  *      .meta records an auth policy or a presence-protected item. If none
  *      does, any LA_EVALUATE in the operation is a violation.
- * D2   An operation that failed with bridge code 13-16, or failed while a
+ * D2   An operation that failed with bridge code 13-16, or failed because a
  *      class key was lost or destroyed by a `fault` statement (lost: until
- *      the next `device unlock`), must not have removed any item or file that
- *      existed before it. Crashed operations are not judged.
+ *      the next `device unlock`; "because": its last mapped status is
+ *      -25308/-25315), must not have removed any item or file that existed
+ *      before it. Crashed operations are not judged.
  * S1   The checker collects the secrets it can see: the 32 bytes of every
  *      item of a declared process's service and the plaintext of every
  *      handle file in a declared process's key directory (decrypted with the
@@ -326,8 +328,13 @@ static const char *status_text(int32_t st) {
 static bool step_wrote(const kcs_run *run, const char *service, const char *account) {
     for (size_t i = 0; i < run->nevents; i++) {
         const kcs_event *e = &run->events[i];
-        if ((e->kind == REF_EV_STORE || e->kind == REF_EV_MIGRATION_WRITE) &&
-            same(e->label, account) && same(run->procs[e->proc].service, service))
+        /* A migration write that failed wrote nothing: in a `parallel` block
+         * another write of the item in the same step (a rename) must not be
+         * taken for it (fuzz finding, scenarios/found/pc1-failed-migration-in-
+         * block.kcs). STORE is reported only for a successful add. */
+        bool wrote = e->kind == REF_EV_STORE ||
+                     (e->kind == REF_EV_MIGRATION_WRITE && e->status == errSecSuccess);
+        if (wrote && same(e->label, account) && same(run->procs[e->proc].service, service))
             return true;
     }
     return false;
@@ -607,12 +614,27 @@ static int l2_of(kcs_run *run, const kcs_op_ctx *op, size_t from, int line) {
 
 static int check_l2(kcs_run *run) { return l2_of(run, &run->op, 0, run->step->line); }
 
+/* The class-key clause of D2 judges failures a lost or destroyed class key
+ * caused: the operation's last mapped status is the keychain's answer for an
+ * unavailable class key (-25308, or its twin -25315), whatever code it was
+ * mapped to. A failure with another cause while some class key happens to be
+ * lost (an injected file error in a delete that needs no class key) is not
+ * transient (fuzz finding, scenarios/found/d2-unrelated-failure-while-class-
+ * key-lost.kcs). */
+static bool class_key_failure(const kcs_op_ctx *op, const kcs_proc *p) {
+    if (!op->class_key_lost || p == NULL || p->core == NULL)
+        return false;
+    bool has = false;
+    int32_t st = ref_core_last_status(p->core, &has);
+    return has && (st == errSecInteractionNotAllowed || st == errSecInteractionRequired);
+}
+
 static int check_d2(kcs_run *run) {
     const kcs_op_ctx *op = &run->op;
     if (op->crashed || op->err == REF_OK)
         return 0;
     bool transient = ref_errmap_is_transient(op->code);
-    if (!transient && !op->class_key_lost)
+    if (!transient && !class_key_failure(op, &run->procs[op->proc]))
         return 0;
     const char *why = transient ? ref_error_name(op->err) : "a lost class key";
     for (size_t i = 0; i < run->nbefore_items; i++) {
@@ -641,7 +663,7 @@ static int d2_par(kcs_run *run, const kcs_proc *p, int line) {
     if (op->crashed || op->err == REF_OK)
         return 0;
     bool transient = ref_errmap_is_transient(op->code);
-    if (!transient && !op->class_key_lost)
+    if (!transient && !class_key_failure(op, p))
         return 0;
     if (p->par.nremoved == 0)
         return 0;

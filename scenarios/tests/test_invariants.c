@@ -562,7 +562,18 @@ static void d2_only_transient_failures(void **state) {
     step_holds();
     open_step();
     as_op(KCS_OP_DELETE, REF_ERR_KEY_OPERATION, 10, false);
-    X.run.op.class_key_lost = true; /* a failure under a lost class key is transient too */
+    /* A failure with another cause while a class key is lost is not transient
+     * (the core's last mapped status is the successful load of BASE). */
+    X.run.op.class_key_lost = true;
+    assert_int_equal(kc_file_unlink("~/.sshenc/keys/k1.pub"), -2);
+    step_holds();
+    open_step();
+    as_op(KCS_OP_DELETE, REF_ERR_KEY_OPERATION, 10, false);
+    X.run.op.class_key_lost = true; /* a failure the lost class key caused is transient too: */
+    world_fault f = {WORLD_API_SEC_ITEM_COPY_MATCHING, errSecInteractionNotAllowed, 1, 1, -1, NULL};
+    world_fault_add(X.run.w, &f);
+    ref_core_evict_wrapping_key_cache(X.run.procs[0].core, "k1"); /* read the keychain */
+    (void)ref_core_load(X.run.procs[0].core, "k1"); /* its last mapped status: -25308 */
     assert_int_equal(kc_file_unlink("~/.sshenc/keys/k1.meta"), 0);
     step_violates("D2", "(a lost class key, code 10)");
 }
