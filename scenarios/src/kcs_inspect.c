@@ -129,3 +129,68 @@ bool kcs_is_core_service(const kcs_run *run, const char *service) {
             return true;
     return false;
 }
+
+static bool has_suffix(const char *s, const char *suffix) {
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+/* Does a wrapped handle or tombstone in `dir` open with `key`, or (key NULL)
+ * does a wrapped handle there lack its item (so the item in question may be
+ * the one it lost)? */
+static bool item_may_be_needed(const kcs_run *run, const kcs_proc *p, const char *dir,
+                               const unsigned char *key) {
+    size_t dl = strlen(dir);
+    for (size_t i = 0; i < world_file_count(run->w); i++) {
+        const char *path = world_file_path_at(run->w, i);
+        if (path == NULL || strncmp(path, dir, dl) != 0 || strchr(path + dl, '/') != NULL)
+            continue;
+        bool handle = has_suffix(path, ".handle");
+        if (!handle && !has_suffix(path, ".deleted"))
+            continue;
+        size_t hl = 0;
+        const unsigned char *h = world_file_get(run->w, path, &hl);
+        if (h == NULL || !ref_ehw1_is_wrapped(h, hl))
+            continue;
+        if (key == NULL) {
+            char label[KCS_PATH_MAX];
+            size_t ll = strlen(path + dl) - strlen(".handle");
+            world_item_view v;
+            if (handle && ll < sizeof label) {
+                memcpy(label, path + dl, ll);
+                label[ll] = '\0';
+                if (!kcs_find_item(run, p, label, &v))
+                    return true;
+            }
+            continue;
+        }
+        unsigned char blob[KCS_BLOB_MAX];
+        size_t bl = 0;
+        ref_ehw1_status st = ref_ehw1_open(key, h, hl, blob, sizeof blob, &bl);
+        OPENSSL_cleanse(blob, sizeof blob);
+        if (st == REF_EHW1_OK || st == REF_EHW1_BUFFER || st == REF_EHW1_CRYPTO)
+            return true; /* opens, or cannot be told apart: needed */
+    }
+    return false;
+}
+
+bool kcs_item_is_debris(const kcs_run *run, const char *service, const char *account,
+                        const unsigned char *data, size_t data_len) {
+    if (service == NULL || account == NULL || account[0] == '\0')
+        return false;
+    const unsigned char *key = data != NULL && data_len == REF_EHW1_KEY_LEN ? data : NULL;
+    bool owned = false;
+    for (size_t i = 0; i < run->sc->nprocs; i++) {
+        const kcs_proc *p = &run->procs[i];
+        if (!p->declared || strcmp(p->service, service) != 0)
+            continue;
+        owned = true;
+        char dir[KCS_PATH_MAX], tomb[KCS_PATH_MAX];
+        if (kcs_has_key_file(run, p, account, true) ||
+            !kcs_key_path(p, account, ".deleted", tomb, sizeof tomb) ||
+            world_file_exists(run->w, tomb) || !kcs_key_path(p, "", "", dir, sizeof dir) ||
+            item_may_be_needed(run, p, dir, key))
+            return false;
+    }
+    return owned;
+}

@@ -122,6 +122,7 @@ typedef struct {
     char *account;
     char *group;
     uint64_t writes;
+    bool debris; /* kcs_item_is_debris before the step: D2 does not count its removal */
 } kcs_item_snap;
 
 typedef struct {
@@ -295,6 +296,19 @@ bool kcs_key_needs_presence(const kcs_run *run, const kcs_proc *p, const char *l
 
 /* Is this service one of the declared processes'? */
 bool kcs_is_core_service(const kcs_run *run, const char *service);
+
+/* Is the item `service`/`account` debris (ref/README.md "The handle file is
+ * the key"): a wrapping key no handle needs? True only when the service is a
+ * declared process's and, in the key directory of every process using that
+ * service, the label has neither a handle nor a tombstone and the item is no
+ * other handle's key: with its 32 bytes (`data`) it opens no wrapped handle
+ * or tombstone there; without them (NULL), no wrapped handle there may lack
+ * its item. Decided from the world as it is now. D2 does not count the
+ * removal of debris: the spec's upsert (domain.md §6 keychain_store) deletes
+ * it before adding, and it wraps nothing (fuzz finding,
+ * scenarios/found/d2-generate-replaces-debris.kcs). */
+bool kcs_item_is_debris(const kcs_run *run, const char *service, const char *account,
+                        const unsigned char *data, size_t data_len);
 
 /* ---- kcs_invariants.c -------------------------------------------------------------- */
 

@@ -55,7 +55,9 @@
  *      class key was lost or destroyed by a `fault` statement (lost: until
  *      the next `device unlock`; "because": its last mapped status is
  *      -25308/-25315), must not have removed any item or file that existed
- *      before it. Crashed operations are not judged.
+ *      before it. Crashed operations are not judged. Debris items (no
+ *      handle needs them: kcs_item_is_debris) do not count: the spec's
+ *      upsert deletes them before its add.
  * S1   The checker collects the secrets it can see: the 32 bytes of every
  *      item of a declared process's service and the plaintext of every
  *      handle file in a declared process's key directory (decrypted with the
@@ -222,6 +224,7 @@ int kcs_inv_step_begin(kcs_run *run) {
         s->service = dup_or_null(run, v.service);
         s->account = dup_or_null(run, v.account);
         s->group = dup_or_null(run, v.access_group);
+        s->debris = kcs_item_is_debris(run, v.service, v.account, v.data, v.data_len);
     }
     size_t nf = world_file_count(w);
     if (nf > run->before_files_cap) {
@@ -640,7 +643,7 @@ static int check_d2(kcs_run *run) {
     for (size_t i = 0; i < run->nbefore_items; i++) {
         const kcs_item_snap *s = &run->before_items[i];
         world_item_view v;
-        if (!world_item_find(run->w, s->kc, s->service, s->account, s->group, &v))
+        if (!s->debris && !world_item_find(run->w, s->kc, s->service, s->account, s->group, &v))
             return VIOLATION("D2",
                              "%s of '%s' failed (%s, code %d) and deleted the item %s/%s on the "
                              "%s keychain",

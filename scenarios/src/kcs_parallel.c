@@ -121,6 +121,9 @@ static void block_done(void *ctx, size_t local, const world_call_info *c) {
         p->par.sign_key = c->se_key;
         break;
     case WORLD_API_SEC_ITEM_DELETE:
+        /* (Debris is not counted: kcs_item_is_debris, judged without its bytes.) */
+        if (kcs_item_is_debris(run, c->service, c->account, NULL, 0))
+            break;
         item_key(k1, sizeof k1, c, false);
         removed(run, p, k1);
         break;

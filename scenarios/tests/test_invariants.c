@@ -578,6 +578,64 @@ static void d2_only_transient_failures(void **state) {
     step_violates("D2", "(a lost class key, code 10)");
 }
 
+/* Debris (an item no handle needs) may go: the spec's upsert deletes it before
+ * its add, and a transient failure of that add is no D2 (fuzz finding,
+ * scenarios/found/d2-generate-replaces-debris.kcs). What only looks like it
+ * must not: an item whose handle was moved to another label, an item a
+ * tombstone needs. */
+static void d2_debris_is_not_counted(void **state) {
+    (void)state;
+    start("scenario s\n"
+          "device boot\n"
+          "device unlock\n"
+          "process agent group=" GROUP " wrap-presence=no\n"
+          "fault crash agent after SecItemAdd nth=1\n"
+          "agent: generate k2 -> crashed\n"
+          "agent: restart\n"
+          "agent: generate k1\n"
+          "mark\n");
+    assert_true(kcs_item_is_debris(&X.run, SVC, "k2", NULL, 0));
+    assert_false(kcs_item_is_debris(&X.run, SVC, "k1", NULL, 0));
+    assert_false(kcs_item_is_debris(&X.run, "com.example.other", "k2", NULL, 0));
+    assert_false(kcs_item_is_debris(&X.run, SVC, "", NULL, 0));
+    open_step();
+    as_agent();
+    as_op(KCS_OP_GENERATE, REF_ERR_INTERACTION_REQUIRED, 14, false);
+    assert_int_equal(delete_item("k2"), 0);
+    step_holds();
+}
+
+static void d2_stranded_item_is_no_debris(void **state) {
+    (void)state;
+    start(BASE);
+    /* An interrupted rename: k1's handle is under k3, its item still under k1. */
+    assert_int_equal(kc_file_rename("~/.sshenc/keys/k1.handle", "~/.sshenc/keys/k3.handle"), 0);
+    world_item_view v;
+    assert_true(world_item_find(X.run.w, WORLD_KEYCHAIN_DP, SVC, "k1", GROUP, &v));
+    assert_true(kcs_item_is_debris(&X.run, SVC, "k1", (const unsigned char[32]){0}, 32));
+    assert_false(kcs_item_is_debris(&X.run, SVC, "k1", v.data, v.data_len));
+    assert_false(kcs_item_is_debris(&X.run, SVC, "k1", NULL, 0)); /* k3 lacks its item */
+    open_step();
+    as_agent();
+    as_op(KCS_OP_GENERATE, REF_ERR_INTERACTION_REQUIRED, 14, false);
+    assert_int_equal(delete_item("k1"), 0);
+    step_violates("D2", "generate of 'k1' failed (interaction_required, code 14) and deleted the "
+                        "item com.example.sshenc/k1 on the dp keychain");
+}
+
+static void d2_tombstoned_item_is_no_debris(void **state) {
+    (void)state;
+    start(BASE);
+    /* An interrupted delete: past its commit point, the tombstone needs the item. */
+    assert_int_equal(kc_file_rename("~/.sshenc/keys/k1.handle", "~/.sshenc/keys/k1.deleted"), 0);
+    assert_false(kcs_item_is_debris(&X.run, SVC, "k1", NULL, 0));
+    open_step();
+    as_agent();
+    as_op(KCS_OP_GENERATE, REF_ERR_INTERACTION_REQUIRED, 14, false);
+    assert_int_equal(delete_item("k1"), 0);
+    step_violates("D2", "and deleted the item com.example.sshenc/k1");
+}
+
 /* ---- S1
  * ------------------------------------------------------------------------------------------ */
 
@@ -667,6 +725,9 @@ int main(void) {
         T(d2_transient_failure_deletes_an_item),
         T(d2_transient_failure_deletes_a_file),
         T(d2_only_transient_failures),
+        T(d2_debris_is_not_counted),
+        T(d2_stranded_item_is_no_debris),
+        T(d2_tombstoned_item_is_no_debris),
         T(s1_wrapping_key_in_the_journal),
         T(s1_handle_plaintext_and_memory_of_deleted_keys),
         T(every_evaluation_is_counted),
