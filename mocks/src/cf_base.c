@@ -151,6 +151,19 @@ static void quarantine_push(const void *obj, const kc_cf_class *cls) {
     quarantine_next = (quarantine_next + 1) % KC_CF_QUARANTINE_CAPACITY;
 }
 
+void kc_cf_quarantine_drain(void) {
+    size_t oldest = (quarantine_next + KC_CF_QUARANTINE_CAPACITY - quarantine_count) %
+                    KC_CF_QUARANTINE_CAPACITY;
+    for (size_t n = 0; n < quarantine_count; n++) {
+        size_t i = (oldest + n) % KC_CF_QUARANTINE_CAPACITY;
+        free(cf_header_of(quarantine[i].obj));
+        quarantine[i].obj = NULL;
+        quarantine[i].cls = NULL;
+    }
+    quarantine_count = 0;
+    quarantine_next = 0;
+}
+
 static const kc_cf_class *quarantine_lookup(const void *obj) {
     for (size_t n = 0; n < quarantine_count; n++) {
         size_t i =

@@ -9,6 +9,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* AES-256-CTR and SHA-256, fetched once (an implicit fetch per world cost
+ * more than the keystream a short run draws). Process-wide but immutable once
+ * fetched, like the SE shim's P-256 group. */
+static const EVP_CIPHER *ctr_cipher(void) {
+    static EVP_CIPHER *cipher;
+    if (cipher == NULL)
+        cipher = EVP_CIPHER_fetch(NULL, "AES-256-CTR", NULL);
+    return cipher;
+}
+
+static const EVP_MD *sha256_md(void) {
+    static EVP_MD *md;
+    if (md == NULL)
+        md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    return md;
+}
+
 int world_rng_init(world *w) {
     unsigned char material[8 + 24] = "keyclass world generator";
     unsigned char seed_le[8];
@@ -18,11 +35,13 @@ int world_rng_init(world *w) {
     unsigned char input[sizeof material + sizeof seed_le];
     memcpy(input, material, sizeof material);
     memcpy(input + sizeof material, seed_le, sizeof seed_le);
-    SHA256(input, sizeof input, key);
+    const EVP_MD *md = sha256_md();
+    if (md == NULL || EVP_Digest(input, sizeof input, key, NULL, md, NULL) != 1)
+        return -1;
 
     static const unsigned char iv[16] = {0};
     w->rng = EVP_CIPHER_CTX_new();
-    int ok = w->rng != NULL && EVP_EncryptInit_ex(w->rng, EVP_aes_256_ctr(), NULL, key, iv) == 1;
+    int ok = w->rng != NULL && EVP_EncryptInit_ex(w->rng, ctr_cipher(), NULL, key, iv) == 1;
     memset(key, 0, sizeof key);
     w->rng_avail = 0;
     return ok ? 0 : -1;

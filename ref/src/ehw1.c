@@ -32,6 +32,18 @@ bool ref_ehw1_is_wrapped(const uint8_t *data, size_t len) {
 
 size_t ref_ehw1_sealed_len(size_t plain_len) { return plain_len + REF_EHW1_OVERHEAD; }
 
+/* AES-256-GCM, fetched once: the implicit fetch of EVP_aes_256_gcm() on
+ * every init cost more than the cipher itself on these short handles. The
+ * one piece of process-wide state here: immutable once fetched (like the SE
+ * shim's P-256 group; not thread-safe, and the engine never runs two
+ * processes at once). */
+static const EVP_CIPHER *gcm_cipher(void) {
+    static EVP_CIPHER *cipher;
+    if (cipher == NULL)
+        cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+    return cipher;
+}
+
 ref_ehw1_status ref_ehw1_seal(const uint8_t key[REF_EHW1_KEY_LEN],
                               const uint8_t nonce[REF_EHW1_NONCE_LEN], const uint8_t *plain,
                               size_t plain_len, uint8_t *out, size_t cap, size_t *out_len) {
@@ -46,7 +58,7 @@ ref_ehw1_status ref_ehw1_seal(const uint8_t key[REF_EHW1_KEY_LEN],
     ref_ehw1_status result = REF_EHW1_CRYPTO;
     uint8_t *ct = out + REF_EHW1_MAGIC_LEN + REF_EHW1_NONCE_LEN;
     int n = 0, fin = 0;
-    if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+    if (EVP_EncryptInit_ex(ctx, gcm_cipher(), NULL, NULL, NULL) != 1 ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, REF_EHW1_NONCE_LEN, NULL) != 1 ||
         EVP_EncryptInit_ex(ctx, NULL, NULL, key, nonce) != 1)
         goto done;
@@ -96,7 +108,7 @@ ref_ehw1_status ref_ehw1_open(const uint8_t *key, const uint8_t *data, size_t le
         return REF_EHW1_CRYPTO;
     ref_ehw1_status result = REF_EHW1_CRYPTO;
     int n = 0, fin = 0;
-    if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+    if (EVP_DecryptInit_ex(ctx, gcm_cipher(), NULL, NULL, NULL) != 1 ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, REF_EHW1_NONCE_LEN, NULL) != 1 ||
         EVP_DecryptInit_ex(ctx, NULL, NULL, key, nonce) != 1)
         goto done;

@@ -96,6 +96,13 @@ CFIndex kc_cf_leaks_since(const kc_cf_snapshot_t *snapshot, char *report, size_t
  * holds a summary of the live objects, as for kc_cf_leaks_since. */
 bool kc_cf_check_no_leaks(char *report, size_t report_size);
 
+/* Returns every destroyed object still held in the quarantine to malloc. For
+ * harnesses that need a unit of work to free what it allocated before it
+ * ends (libFuzzer counts mallocs and frees per input and runs a full leak
+ * scan when they differ). A later misuse of a drained object is no longer
+ * recognised as one. */
+void kc_cf_quarantine_drain(void);
+
 /* ---- Misuse ----------------------------------------------------------------- */
 
 /* Called for every misuse with the full message ("CF misuse: ...") and the
