@@ -18,6 +18,11 @@ WARNINGS := -std=c11 -Wall -Wextra -Werror -pedantic
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -Imocks/include -Iref/include -Iscenarios/include
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARNINGS) -MMD -MP -pthread
+# Header dependencies name the object both as make was given it and as an
+# absolute path: BUILD may be relative (make) or absolute (the pytest smoke),
+# and a .d written under one spelling must still hold under the other, or a
+# changed header leaves objects stale.
+DEPTARGETS = -MT $@ -MT $(abspath $@)
 LDFLAGS  += -pthread
 LDLIBS   += -lcrypto
 
@@ -75,7 +80,7 @@ deps:
 
 $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPTARGETS) -c $< -o $@
 
 $(LIB_MOCKS): $(call obj,$(MOCKS_SRC))
 $(LIB_REF):   $(call obj,$(REF_SRC))

@@ -46,7 +46,7 @@ fuzz-build: $(FUZZ_BINS)
 
 $(FUZZ_DIR)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) $(call fuzz_cov,$<) -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) $(DEPTARGETS) $(call fuzz_cov,$<) -c $< -o $@
 
 # One archive of the three layers (fuzz flags): each target links what it uses.
 $(FUZZ_LIB): $(FUZZ_LIB_OBJ)

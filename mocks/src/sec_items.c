@@ -22,6 +22,7 @@ struct world_item_store {
     size_t nbuckets;      /* power of two */
     uint64_t next_seq;
     uint64_t mutations;
+    uint64_t version; /* every change, plants included (world_store_version) */
 };
 
 /* ---- Strings and items ----------------------------------------------------------- */
@@ -317,6 +318,7 @@ int sec_store_insert(world_item_store *s, world_item *item) {
         return -1;
     item->writes = 1;
     s->mutations++;
+    s->version++;
     return 0;
 }
 
@@ -328,6 +330,7 @@ void sec_store_remove(world_item_store *s, world_item *item) {
     memmove(&s->order[at], &s->order[at + 1], (s->count - at - 1) * sizeof *s->order);
     s->count--;
     s->mutations++;
+    s->version++;
     sec_item_free(item);
 }
 
@@ -351,12 +354,14 @@ int sec_store_rekey(world_item_store *s, world_item *item, const char *service,
     }
     item->hash = key_hash(item->keychain, item->service, item->account);
     chain_link(s, item);
+    s->version++;
     return 0;
 }
 
 void sec_store_note_update(world_item_store *s, world_item *item) {
     item->writes++;
     s->mutations++;
+    s->version++;
 }
 
 static bool group_equal(const char *a, const char *b) {
@@ -495,7 +500,13 @@ int world_item_plant(world *w, const world_item_view *v) {
         sec_item_free(it);
         return -1;
     }
+    s->version++;
     return 0;
+}
+
+uint64_t world_item_store_version(const world *w) {
+    const world_item_store *s = world_item_store_of_const(w);
+    return s != NULL ? s->version : 0;
 }
 
 uint64_t world_item_mutations(const world *w) {

@@ -47,6 +47,7 @@ int world_file_put(world *w, const char *path, const void *data, size_t len) {
         memcpy(copy, data, len);
     bool found;
     size_t at = locate(w, path, &found);
+    w->files_version++;
     if (found) {
         memset(w->files[at].data, 0, w->files[at].len);
         free(w->files[at].data);
@@ -93,6 +94,10 @@ bool world_file_exists(const world *w, const char *path) {
 
 size_t world_file_count(const world *w) { return w->nfiles; }
 
+uint64_t world_store_version(const world *w) {
+    return world_item_store_version(w) + w->files_version;
+}
+
 const char *world_file_path_at(const world *w, size_t index) {
     return index < w->nfiles ? w->files[index].path : NULL;
 }
@@ -105,6 +110,7 @@ static int file_remove(world *w, const char *path) {
     file_release(&w->files[at]);
     memmove(&w->files[at], &w->files[at + 1], (w->nfiles - at - 1) * sizeof *w->files);
     w->nfiles--;
+    w->files_version++;
     return 0;
 }
 
@@ -114,6 +120,7 @@ void world_files_free(world *w) {
     free(w->files);
     w->files = NULL;
     w->nfiles = w->files_cap = 0;
+    w->files_version++;
     for (size_t i = 0; i < w->nlocks; i++)
         free(w->locks[i].path);
     free(w->locks);

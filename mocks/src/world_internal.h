@@ -99,6 +99,8 @@ world_item_store *world_item_store_new(void);
 void world_item_store_free(world_item_store *store);
 world_item_store *world_item_store_of(world *w);
 const world_item_store *world_item_store_of_const(const world *w);
+/* Counts every change of the item store, plants included (world_store_version). */
+uint64_t world_item_store_version(const world *w);
 /* Passcode removal: delete every item of this class (DP keychain). */
 void world_items_delete_class(world *w, world_class cls);
 

@@ -100,6 +100,7 @@ struct world {
 
     world_file *files; /* sorted by path */
     size_t nfiles, files_cap;
+    uint64_t files_version; /* every put and remove (world_store_version) */
     world_lock *locks; /* unordered: a handful at most */
     size_t nlocks, locks_cap;
 

@@ -172,6 +172,12 @@ struct kcs_run {
     size_t nbefore_files, before_files_cap;
     size_t before_se_count;
     size_t before_journal_len;
+    /* The store the item and file snapshots (and S1's harvest) were taken
+     * from: world_store_version and the declared processes. Unchanged, the
+     * step begins where the last one was taken, so nothing is re-read. */
+    bool before_valid, harvest_valid;
+    uint64_t before_version, harvest_version;
+    size_t before_declared, harvest_declared;
 
     /* S1 */
     kcs_secret *secrets;

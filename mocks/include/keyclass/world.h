@@ -314,6 +314,10 @@ bool world_item_find(const world *w, world_keychain kc, const char *service, con
 int world_item_plant(world *w, const world_item_view *item);
 /* Total adds/updates/deletes ever applied to items (for "no write" checks). */
 uint64_t world_item_mutations(const world *w);
+/* Changes whenever an item or a key file does (writes, deletes, renames,
+ * plants): an observer may skip re-reading a store whose version it has
+ * seen. */
+uint64_t world_store_version(const world *w);
 
 /* Key files: one store per user, paths are plain strings. */
 int world_file_put(world *w, const char *path, const void *data, size_t len);
