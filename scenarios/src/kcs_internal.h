@@ -130,6 +130,7 @@ typedef struct {
     size_t len;
     char tail_hex_lower[17]; /* hex of the last 8 bytes */
     char tail_hex_upper[17];
+    uint64_t byte_set[4]; /* which byte values occur in it (S1's quick exclusion) */
 } kcs_secret;
 
 struct kcs_run {

@@ -729,10 +729,40 @@ int kcs_inv_par_op_end(kcs_run *run, kcs_proc *p, const kcs_stmt *st) {
 
 /* ---- S1 ------------------------------------------------------------------------------------ */
 
-static bool secret_in(const kcs_secret *s, const char *text, size_t n) {
-    return contains_bytes(text, n, s->bytes, s->len) ||
-           contains_bytes(text, n, s->tail_hex_lower, 16) ||
-           contains_bytes(text, n, s->tail_hex_upper, 16);
+/* What a text can hold, taken once per text: the byte values in it and its
+ * longest run of hex digits. A secret whose bytes are not all there, or a
+ * hex tail longer than every run, cannot be in it: most steps exclude every
+ * secret without one search (S1 runs after every step). */
+typedef struct {
+    uint64_t byte_set[4];
+    size_t hex_run;
+} text_profile;
+
+static bool is_hex_digit(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static void profile_text(const char *text, size_t n, text_profile *out) {
+    memset(out, 0, sizeof *out);
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)text[i];
+        out->byte_set[c >> 6] |= (uint64_t)1 << (c & 63);
+        run = is_hex_digit(c) ? run + 1 : 0;
+        if (run > out->hex_run)
+            out->hex_run = run;
+    }
+}
+
+static bool secret_in(const kcs_secret *s, const char *text, size_t n, const text_profile *prof) {
+    bool raw_possible = true;
+    for (size_t i = 0; i < 4; i++)
+        if ((s->byte_set[i] & ~prof->byte_set[i]) != 0)
+            raw_possible = false;
+    if (raw_possible && contains_bytes(text, n, s->bytes, s->len))
+        return true;
+    return prof->hex_run >= 16 && (contains_bytes(text, n, s->tail_hex_lower, 16) ||
+                                   contains_bytes(text, n, s->tail_hex_upper, 16));
 }
 
 static int add_secret(kcs_run *run, const unsigned char *bytes, size_t len) {
@@ -749,6 +779,8 @@ static int add_secret(kcs_run *run, const unsigned char *bytes, size_t len) {
     memset(s, 0, sizeof *s);
     memcpy(s->bytes, bytes, len);
     s->len = len;
+    for (size_t i = 0; i < len; i++)
+        s->byte_set[bytes[i] >> 6] |= (uint64_t)1 << (bytes[i] & 63);
     static const char lo[] = "0123456789abcdef", up[] = "0123456789ABCDEF";
     for (size_t i = 0; i < 8; i++) {
         unsigned char b = bytes[len - 8 + i];
@@ -819,10 +851,19 @@ static int check_s1(kcs_run *run) {
     const char *j = world_journal(run->w);
     size_t n = world_journal_length(run->w);
     size_t from = run->journal_checked > KCS_SECRET_MAX ? run->journal_checked - KCS_SECRET_MAX : 0;
+    text_profile recent = {{0}, 0}, whole = {{0}, 0};
+    bool have_whole = false;
+    if (from < n)
+        profile_text(j + from, n - from, &recent);
     for (size_t i = 0; i < run->nsecrets; i++) {
         const kcs_secret *s = &run->secrets[i];
         size_t start = i < known ? from : 0;
-        if (start < n && secret_in(s, j + start, n - start))
+        if (start == 0 && from != 0 && !have_whole) {
+            profile_text(j, n, &whole); /* a new secret: the whole journal */
+            have_whole = true;
+        }
+        const text_profile *prof = start == from ? &recent : &whole;
+        if (start < n && secret_in(s, j + start, n - start, prof))
             return VIOLATION("S1", "a secret (%s, %zu bytes) appears in the journal",
                              s->len == 32 ? "a wrapping key" : "a handle plaintext", s->len);
     }
@@ -833,8 +874,11 @@ static int check_s1(kcs_run *run) {
             continue;
         const char *texts[2] = {ref_core_last_message(p->core), ref_core_last_warning(p->core)};
         for (size_t t = 0; t < 2; t++) {
+            size_t tl = strlen(texts[t]);
+            text_profile prof;
+            profile_text(texts[t], tl, &prof);
             for (size_t i = 0; i < run->nsecrets; i++)
-                if (secret_in(&run->secrets[i], texts[t], strlen(texts[t])))
+                if (secret_in(&run->secrets[i], texts[t], tl, &prof))
                     return VIOLATION("S1", "a secret (%zu bytes) appears in the %s of process '%s'",
                                      run->secrets[i].len, t == 0 ? "last message" : "warning",
                                      p->decl->name);

@@ -663,6 +663,23 @@ static void s1_wrapping_key_in_the_journal(void **state) {
     step_violates("S1", "a secret (a wrapping key, 32 bytes) appears in the journal");
 }
 
+/* The raw bytes, not only a hex print: a secret written as is (here one
+ * without a NUL byte, so that the journal's formatting keeps it whole). */
+static void s1_raw_secret_in_the_journal(void **state) {
+    (void)state;
+    start(BASE);
+    open_step();
+    step_holds(); /* S1 harvests k1's wrapping key and handle plaintext */
+    const kcs_secret *raw = NULL;
+    for (size_t i = 0; i < X.run.nsecrets && raw == NULL; i++)
+        if (memchr(X.run.secrets[i].bytes, 0, X.run.secrets[i].len) == NULL)
+            raw = &X.run.secrets[i];
+    assert_non_null(raw);
+    open_step();
+    world_journal_note(X.run.w, "dump <%.*s>", (int)raw->len, (const char *)raw->bytes);
+    step_violates("S1", "appears in the journal");
+}
+
 static void s1_handle_plaintext_and_memory_of_deleted_keys(void **state) {
     (void)state;
     start("scenario s\ndevice boot\ndevice unlock\nprocess agent group=" GROUP
@@ -729,6 +746,7 @@ int main(void) {
         T(d2_stranded_item_is_no_debris),
         T(d2_tombstoned_item_is_no_debris),
         T(s1_wrapping_key_in_the_journal),
+        T(s1_raw_secret_in_the_journal),
         T(s1_handle_plaintext_and_memory_of_deleted_keys),
         T(every_evaluation_is_counted),
     };
