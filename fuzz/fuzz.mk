@@ -20,16 +20,19 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= errmap ops ehw1 kcs
 FUZZ_SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -pthread
 FUZZ_CFLAGS  := -O2 -g $(WARNINGS) -MMD -MP $(FUZZ_SANFLAGS)
-# Coverage instrumentation per layer: the core (ref/), the engine (scenarios/)
-# and the targets get libFuzzer's full instrumentation (edge counters and
-# comparison tracing); the simulated world (mocks/) gets edge counters only,
-# and the CoreFoundation subset (mocks/src/cf_*.c: hash sets, refcounts)
-# none. Comparison tracing in the world's and CF's inner loops cost half of
-# every execution and guides no input (profiled with perf).
+# Coverage instrumentation per layer: the core (ref/), the scenario parser
+# (the kcs target's subject) and the targets get libFuzzer's full
+# instrumentation (edge counters and comparison tracing); the rest of the
+# engine (interpreter, invariant checker, scheduler) and the simulated world
+# (mocks/) edge counters only; the CoreFoundation subset (mocks/src/cf_*.c:
+# hash sets, refcounts) none. Comparison tracing in those inner loops (the
+# checker's scans of every step's journal, the world's and CF's lookups) cost
+# half of every execution and guides no input (profiled with perf).
 FUZZ_COV_FULL  := -fsanitize=fuzzer-no-link
 FUZZ_COV_EDGES := -fsanitize-coverage=inline-8bit-counters,pc-table
 FUZZ_COV_NONE  :=
-fuzz_cov = $(if $(filter mocks/src/cf_%,$(1)),$(FUZZ_COV_NONE),$(if $(filter mocks/%,$(1)),$(FUZZ_COV_EDGES),$(FUZZ_COV_FULL)))
+FUZZ_COV_FULL_SRC := ref/% fuzz/% scenarios/src/kcs_parse.c
+fuzz_cov = $(if $(filter mocks/src/cf_%,$(1)),$(FUZZ_COV_NONE),$(if $(filter $(FUZZ_COV_FULL_SRC),$(1)),$(FUZZ_COV_FULL),$(FUZZ_COV_EDGES)))
 FUZZ_LDFLAGS := $(FUZZ_SANFLAGS) -fsanitize=fuzzer $(PKG_LIBDIR)
 FUZZ_CPPFLAGS := -D_POSIX_C_SOURCE=200809L -Imocks/include -Iref/include -Iscenarios/include \
                  -Iscenarios/src -Ifuzz $(PKG_CFLAGS)

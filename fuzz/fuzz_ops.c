@@ -535,8 +535,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (parallel) {
         /* One random schedule per input (seeded by the input): the fuzzer
          * supplies the variety; the regression file explores them all. */
+        /* The block's threads are kept from input to input: starting them
+         * under ASan cost more than most programs. */
+        static kcs_workers *workers;
+        if (workers == NULL)
+            workers = kcs_workers_new();
+        FUZZ_CHECK(workers != NULL, "kcs_workers_new failed");
         kcs_explore_options ex;
         memset(&ex, 0, sizeof ex);
+        ex.workers = workers;
         ex.random = 1;
         ex.random_seed = 1 + (size > 1 ? data[size - 1] : 0);
         rc = kcs_explore_scenario(file, 0, &opt, &ex, &result);

@@ -3,8 +3,8 @@
  * and statuses. */
 #include "world_state.h"
 
-#include <Security/Security.h>
 #include <LocalAuthentication/LocalAuthentication.h>
+#include <Security/Security.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
@@ -580,9 +580,8 @@ static void sched_done(world *w, const world_call *call, int32_t status, bool no
 }
 
 int32_t world_call_end(world *w, world_call *call, int32_t status) {
-    const char *proc = call->pid >= 0 && (size_t)call->pid < w->nprocs
-                           ? w->procs[call->pid].cfg.name
-                           : "-";
+    const char *proc =
+        call->pid >= 0 && (size_t)call->pid < w->nprocs ? w->procs[call->pid].cfg.name : "-";
     if (crashed(w, call->pid) && status == errSecNotAvailable) {
         world_journal_call(w, "%s %s (crashed: no effect)", proc, api_names[call->api]);
         if (w->sched_done != NULL)

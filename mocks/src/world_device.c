@@ -76,7 +76,8 @@ int world_device_sleep(world *w) {
     w->asleep = true;
     if (w->login_lock_on_sleep)
         w->login_locked = true;
-    world_journal_event(w, "device sleep%s", w->login_lock_on_sleep ? " (login keychain locked)" : "");
+    world_journal_event(w, "device sleep%s",
+                        w->login_lock_on_sleep ? " (login keychain locked)" : "");
     return 0;
 }
 

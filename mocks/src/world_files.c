@@ -300,7 +300,8 @@ int kc_file_list(const char *prefix, CFArrayRef *paths) {
     call.prefix = true;
     int32_t st;
     if (!world_call_faulted(w, &call, &st)) {
-        CFMutableArrayRef out = CFArrayCreateMutable(kCFAllocatorDefault, 0, &kCFTypeArrayCallBacks);
+        CFMutableArrayRef out =
+            CFArrayCreateMutable(kCFAllocatorDefault, 0, &kCFTypeArrayCallBacks);
         size_t plen = strlen(prefix);
         for (size_t i = 0; out != NULL && i < w->nfiles; i++) {
             if (strncmp(w->files[i].path, prefix, plen) != 0)

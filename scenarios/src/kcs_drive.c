@@ -31,6 +31,7 @@ typedef struct {
     bool have_last, have_best;
     bool fired;
     char crash_call[160];
+    kcs_workers *workers;
 } drive_ctx;
 
 static kcs_exec_verdict drive_exec(void *vctx, kcs_sched *s) {
@@ -85,6 +86,7 @@ static kcs_exec_verdict exec_default(drive_ctx *c) {
     kcs_sched *s = kcs_sched_new(NULL, NULL);
     if (s == NULL)
         return KCS_EXEC_ERROR;
+    kcs_sched_use_workers(s, c->workers);
     kcs_exec_verdict v = drive_exec(c, s);
     kcs_sched_free(s);
     return v;
@@ -136,8 +138,8 @@ static int run_sweeps(drive_ctx *c, const kcs_scenario *sc, kcs_result *result, 
     return 0;
 }
 
-int kcs_explore_scenario(const kcs_file *file, size_t index, const kcs_run_options *options,
-                         const kcs_explore_options *explore, kcs_result *result) {
+static int explore_scenario(const kcs_file *file, size_t index, const kcs_run_options *options,
+                            const kcs_explore_options *explore, kcs_result *result) {
     const kcs_scenario *sc = kcs_run_begin_result(file, index, result);
     if (sc == NULL)
         return -1;
@@ -149,6 +151,7 @@ int kcs_explore_scenario(const kcs_file *file, size_t index, const kcs_run_optio
     memset(&c, 0, sizeof c);
     c.file = file;
     c.index = index;
+    c.workers = xo.workers;
     if (options != NULL) {
         c.opt = *options;
     } else {
@@ -188,6 +191,7 @@ int kcs_explore_scenario(const kcs_file *file, size_t index, const kcs_run_optio
     cfg.seed = seed;
     cfg.no_reduction = xo.no_reduction;
     cfg.keep_going = xo.keep_going;
+    cfg.workers = xo.workers;
     if (xo.schedule != NULL) {
         cfg.mode = KCS_MODE_REPLAY;
         cfg.schedule = xo.schedule;
@@ -302,4 +306,22 @@ void kcs_result_exploration(const kcs_result *r, char *buf, size_t cap) {
                  (unsigned long long)r->crash_points);
         append(buf, cap, t);
     }
+}
+
+/* Every execution of the call runs its blocks on one set of threads: the
+ * caller's, or one made for the call. */
+int kcs_explore_scenario(const kcs_file *file, size_t index, const kcs_run_options *options,
+                         const kcs_explore_options *explore, kcs_result *result) {
+    if (explore != NULL && explore->workers != NULL)
+        return explore_scenario(file, index, options, explore, result);
+    kcs_explore_options xo;
+    memset(&xo, 0, sizeof xo);
+    if (explore != NULL)
+        xo = *explore;
+    xo.workers = kcs_workers_new();
+    if (xo.workers == NULL)
+        return -1;
+    int rc = explore_scenario(file, index, options, &xo, result);
+    kcs_workers_free(xo.workers);
+    return rc;
 }

@@ -476,6 +476,8 @@ static int run_one(explorer *x, const kcs_exec_fns *fns, exec_out *out) {
     kcs_sched *s = kcs_sched_new(choose, x);
     if (s == NULL)
         return -1;
+    if (x->cfg->workers != NULL)
+        kcs_sched_use_workers(s, x->cfg->workers);
     if (x->kind == CH_RANDOM)
         pct_execution(x);
     out->verdict = fns->exec(fns->ctx, s);

@@ -795,8 +795,7 @@ static int add_secret(kcs_run *run, const unsigned char *bytes, size_t len) {
 static int harvest_secrets(kcs_run *run) {
     uint64_t version = world_store_version(run->w);
     size_t declared = declared_count(run);
-    if (run->harvest_valid && run->harvest_version == version &&
-        run->harvest_declared == declared)
+    if (run->harvest_valid && run->harvest_version == version && run->harvest_declared == declared)
         return 0; /* nothing new to see */
     run->harvest_valid = false;
     size_t n = world_item_count(run->w);

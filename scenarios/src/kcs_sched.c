@@ -1,6 +1,8 @@
 /* The baton scheduler of parallel blocks (see kcs_sched.h).
  *
- * One thread per simulated process of a block. The baton is `running`: the
+ * One thread per simulated process of a block, from a set of workers kept
+ * between blocks (kcs_workers; worker i runs the block's process i). The
+ * baton is `running`: the
  * block-local index of the one thread allowed to run, or CONTROLLER (the
  * thread that called kcs_sched_block, which waits meanwhile). Every change of
  * `running` happens under the mutex and is broadcast on the condition
@@ -16,7 +18,7 @@
  * asks the chooser who runs next; when that is itself it just goes on,
  * otherwise it hands the baton over and waits for it to come back. When a
  * process ends, it chooses the next one the same way; after the last one the
- * baton returns to the controller, which joins the threads.
+ * baton returns to the controller, and the workers wait for the next block.
  *
  * Threads are created with an explicit 8 MiB stack (macOS gives secondary
  * threads 512 KiB by default; the core keeps a few KiB on the stack, more
@@ -39,13 +41,26 @@ typedef struct {
 } block_info;
 
 typedef struct {
-    struct kcs_sched *s;
+    kcs_workers *pool;
     size_t index;
 } slot;
 
-struct kcs_sched {
+/* The threads, kept from block to block: a block hands worker i the
+ * block-local process i. `mu`/`cv` carry the baton of whichever scheduler
+ * runs a block on them (`sched`, NULL between blocks). */
+struct kcs_workers {
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    struct kcs_sched *sched;
+    bool shutdown;
+    size_t nthreads;
+    pthread_t threads[KCS_SCHED_MAX_PROCS];
+    slot slots[KCS_SCHED_MAX_PROCS];
+};
+
+struct kcs_sched {
+    kcs_workers *pool;
+    bool own_pool; /* made at the first block, freed with the scheduler */
     kcs_choose_fn choose;
     void *choose_ctx;
 
@@ -89,23 +104,49 @@ int kcs_node_default(const kcs_node *node) {
 
 bool kcs_node_is_decision(const kcs_node *node) { return popcount32(node->enabled) >= 2; }
 
+kcs_workers *kcs_workers_new(void) {
+    kcs_workers *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return NULL;
+    if (pthread_mutex_init(&p->mu, NULL) != 0) {
+        free(p);
+        return NULL;
+    }
+    if (pthread_cond_init(&p->cv, NULL) != 0) {
+        pthread_mutex_destroy(&p->mu);
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void kcs_workers_free(kcs_workers *p) {
+    if (p == NULL)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->shutdown = true;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (size_t i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}
+
 kcs_sched *kcs_sched_new(kcs_choose_fn choose, void *ctx) {
     kcs_sched *s = calloc(1, sizeof *s);
     if (s == NULL)
         return NULL;
-    if (pthread_mutex_init(&s->mu, NULL) != 0) {
-        free(s);
-        return NULL;
-    }
-    if (pthread_cond_init(&s->cv, NULL) != 0) {
-        pthread_mutex_destroy(&s->mu);
-        free(s);
-        return NULL;
-    }
     s->choose = choose;
     s->choose_ctx = ctx;
     s->running = CONTROLLER;
     return s;
+}
+
+void kcs_sched_use_workers(kcs_sched *s, kcs_workers *pool) {
+    if (s->pool == NULL)
+        s->pool = pool;
 }
 
 void kcs_sched_free(kcs_sched *s) {
@@ -115,8 +156,8 @@ void kcs_sched_free(kcs_sched *s) {
         free(s->nodes[i].pending);
     free(s->nodes);
     free(s->blocks);
-    pthread_cond_destroy(&s->cv);
-    pthread_mutex_destroy(&s->mu);
+    if (s->own_pool)
+        kcs_workers_free(s->pool);
     free(s);
 }
 
@@ -191,12 +232,12 @@ static int decide_locked(kcs_sched *s) {
 
 static void hand_to_locked(kcs_sched *s, int next) {
     s->running = next;
-    pthread_cond_broadcast(&s->cv);
+    pthread_cond_broadcast(&s->pool->cv);
 }
 
 static void wait_for_locked(kcs_sched *s, int me) {
     while (s->running != me)
-        pthread_cond_wait(&s->cv, &s->mu);
+        pthread_cond_wait(&s->pool->cv, &s->pool->mu);
 }
 
 static int local_of(const kcs_sched *s, world_pid pid) {
@@ -211,13 +252,13 @@ static bool yield_as(kcs_sched *s, int me, const world_call_info *call) {
         return false;
     s->pending[me] = *call;
     s->has_pending[me] = true;
-    pthread_mutex_lock(&s->mu);
+    pthread_mutex_lock(&s->pool->mu);
     int next = s->startup ? CONTROLLER : decide_locked(s);
     if (next != me) {
         hand_to_locked(s, next);
         wait_for_locked(s, me);
     }
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&s->pool->mu);
     s->has_pending[me] = false;
     world_set_current(s->w, s->pids[me]);
     return !s->aborted;
@@ -248,21 +289,56 @@ bool kcs_sched_yield_global(kcs_sched *s, size_t proc) {
     return yield_as(s, (int)proc, &info);
 }
 
-static void *proc_main(void *arg) {
+/* A worker: waits until a block's baton names its index, runs that process
+ * to its end, hands the baton on, and waits for the next block. */
+static bool my_turn_locked(const kcs_workers *p, int me) {
+    const kcs_sched *s = p->sched;
+    return s != NULL && s->running == me && !s->finished[me];
+}
+
+static void *worker_main(void *arg) {
     slot *sl = arg;
-    kcs_sched *s = sl->s;
+    kcs_workers *p = sl->pool;
     int me = (int)sl->index;
-    pthread_mutex_lock(&s->mu);
-    wait_for_locked(s, me);
-    pthread_mutex_unlock(&s->mu);
-    world_set_current(s->w, s->pids[me]);
-    s->fns.body(s->fns.ctx, (size_t)me);
-    pthread_mutex_lock(&s->mu);
-    s->finished[me] = true;
-    s->has_pending[me] = false;
-    hand_to_locked(s, s->startup ? CONTROLLER : decide_locked(s));
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->shutdown && !my_turn_locked(p, me))
+            pthread_cond_wait(&p->cv, &p->mu);
+        if (p->shutdown)
+            break;
+        kcs_sched *s = p->sched;
+        pthread_mutex_unlock(&p->mu);
+        world_set_current(s->w, s->pids[me]);
+        s->fns.body(s->fns.ctx, (size_t)me);
+        pthread_mutex_lock(&p->mu);
+        s->finished[me] = true;
+        s->has_pending[me] = false;
+        hand_to_locked(s, s->startup ? CONTROLLER : decide_locked(s));
+    }
+    pthread_mutex_unlock(&p->mu);
     return NULL;
+}
+
+/* Workers 0..n-1 exist (started with an explicit stack, see the top). Returns
+ * how many do: fewer when a thread could not be started. */
+static size_t ensure_workers(kcs_workers *p, size_t n) {
+    if (p->nthreads >= n)
+        return p->nthreads;
+    pthread_attr_t attr;
+    bool have_attr = pthread_attr_init(&attr) == 0;
+    if (have_attr)
+        (void)pthread_attr_setstacksize(&attr, THREAD_STACK);
+    while (p->nthreads < n) {
+        size_t i = p->nthreads;
+        p->slots[i] = (slot){p, i};
+        if (pthread_create(&p->threads[i], have_attr ? &attr : NULL, worker_main, &p->slots[i]) !=
+            0)
+            break;
+        p->nthreads++;
+    }
+    if (have_attr)
+        pthread_attr_destroy(&attr);
+    return p->nthreads;
 }
 
 /* ---- Running a block ------------------------------------------------------------------ */
@@ -294,32 +370,26 @@ int kcs_sched_block(kcs_sched *s, world *w, size_t nprocs, const world_pid *pids
         s->finished[i] = false;
         s->has_pending[i] = false;
     }
+    if (s->pool == NULL) {
+        s->pool = kcs_workers_new();
+        if (s->pool == NULL)
+            return -1;
+        s->own_pool = true;
+    }
+    kcs_workers *p = s->pool;
+    size_t nthreads = ensure_workers(p, nprocs);
     world_set_scheduler(w, baton_yield, baton_done, s);
 
-    slot slots[KCS_SCHED_MAX_PROCS];
-    pthread_t threads[KCS_SCHED_MAX_PROCS];
-    bool started[KCS_SCHED_MAX_PROCS] = {false};
-    pthread_attr_t attr;
-    bool have_attr = pthread_attr_init(&attr) == 0;
-    if (have_attr)
-        (void)pthread_attr_setstacksize(&attr, THREAD_STACK);
-    for (size_t i = 0; i < nprocs; i++) {
-        slots[i] = (slot){s, i};
-        if (pthread_create(&threads[i], have_attr ? &attr : NULL, proc_main, &slots[i]) != 0) {
-            s->aborted = true; /* the started ones run to their end without effect */
-            s->thread_error = true;
-            s->finished[i] = true;
-            continue;
-        }
-        started[i] = true;
+    pthread_mutex_lock(&p->mu);
+    for (size_t i = nthreads; i < nprocs; i++) {
+        s->aborted = true; /* the started ones run to their end without effect */
+        s->thread_error = true;
+        s->finished[i] = true;
     }
-    if (have_attr)
-        pthread_attr_destroy(&attr);
-
+    p->sched = s;
     /* Start-up: each process up to its first pending call. */
-    pthread_mutex_lock(&s->mu);
     for (size_t i = 0; i < nprocs; i++) {
-        if (!started[i])
+        if (s->finished[i])
             continue;
         hand_to_locked(s, (int)i);
         wait_for_locked(s, CONTROLLER);
@@ -330,11 +400,9 @@ int kcs_sched_block(kcs_sched *s, world *w, size_t nprocs, const world_pid *pids
         hand_to_locked(s, next);
         wait_for_locked(s, CONTROLLER);
     }
-    pthread_mutex_unlock(&s->mu);
+    p->sched = NULL;
+    pthread_mutex_unlock(&p->mu);
 
-    for (size_t i = 0; i < nprocs; i++)
-        if (started[i])
-            pthread_join(threads[i], NULL);
     world_set_scheduler(w, NULL, NULL, NULL);
     world_set_current(w, -1);
     s->nprocs = 0;

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kcs/engine.h"
 #include "keyclass/world.h"
 
 #define KCS_SCHED_MAX_PROCS 16
@@ -56,6 +57,10 @@ typedef int (*kcs_choose_fn)(void *ctx, const kcs_sched *s, size_t index, const 
 
 kcs_sched *kcs_sched_new(kcs_choose_fn choose, void *ctx);
 void kcs_sched_free(kcs_sched *s);
+/* Run the blocks on these threads (kcs/engine.h kcs_workers), which outlive
+ * the scheduler. Without it, the scheduler makes its own at its first block
+ * and ends them when it is freed. */
+void kcs_sched_use_workers(kcs_sched *s, kcs_workers *workers);
 
 typedef struct {
     /* Runs block-local process `proc`'s operations (on its own thread, with
@@ -123,6 +128,7 @@ typedef struct {
     bool keep_going;      /* do not stop at the first failure */
     bool no_minimize;     /* print the first failing schedule as found */
     const char *schedule; /* replay: the schedule */
+    kcs_workers *workers; /* every execution's blocks run on these (NULL: own per execution) */
 } kcs_explore_config;
 
 #define KCS_DEFAULT_BOUND 2000

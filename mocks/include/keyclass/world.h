@@ -41,12 +41,12 @@ world *world_active(void);
  * (see the table in world_knob.c and the README). Values are integers:
  * durations in milliseconds, booleans 0/1. */
 typedef enum {
-    WORLD_KNOB_LOCK_GRACE_MS,                      /* default 10000 */
-    WORLD_KNOB_SE_REUSE_REQUIRES_WHEN_UNLOCKED,    /* default 1 */
-    WORLD_KNOB_SE_WHEN_UNLOCKED_UNUSABLE_LOCKED,   /* default 1 */
-    WORLD_KNOB_SE_AVAILABLE,                       /* default 1 */
-    WORLD_KNOB_LA_MAX_REUSE_MS,                    /* default 300000 */
-    WORLD_KNOB_LA_REUSE_ENDS_AT_LOCK,              /* default 1 */
+    WORLD_KNOB_LOCK_GRACE_MS,                    /* default 10000 */
+    WORLD_KNOB_SE_REUSE_REQUIRES_WHEN_UNLOCKED,  /* default 1 */
+    WORLD_KNOB_SE_WHEN_UNLOCKED_UNUSABLE_LOCKED, /* default 1 */
+    WORLD_KNOB_SE_AVAILABLE,                     /* default 1 */
+    WORLD_KNOB_LA_MAX_REUSE_MS,                  /* default 300000 */
+    WORLD_KNOB_LA_REUSE_ENDS_AT_LOCK,            /* default 1 */
     WORLD_KNOB_COUNT
 } world_knob;
 
@@ -84,8 +84,8 @@ typedef enum {
 int world_device_boot(world *w);
 int world_device_unlock(world *w);
 int world_device_lock(world *w);
-int world_device_sleep(world *w); /* locks, then sleeps */
-int world_device_wake(world *w);  /* wakes, still locked */
+int world_device_sleep(world *w);  /* locks, then sleeps */
+int world_device_wake(world *w);   /* wakes, still locked */
 int world_device_reboot(world *w); /* back to before-first-unlock; restarts every process */
 int world_device_set_passcode(world *w, bool on);
 int world_device_set_biometry(world *w, bool on);
@@ -184,11 +184,11 @@ void world_user_set_default(world *w, world_answer a);
 size_t world_user_answers_pending(const world *w);
 
 typedef enum {
-    WORLD_PROMPT_LA_EVALUATE,          /* LAContext evaluatePolicy */
-    WORLD_PROMPT_KEYCHAIN_PRESENCE,    /* DP item read with .userPresence */
-    WORLD_PROMPT_SE_PRESENCE,          /* SE sign with .userPresence */
-    WORLD_PROMPT_FILE_ALWAYS_ALLOW,    /* file-based "Always Allow / Deny" */
-    WORLD_PROMPT_FILE_UNLOCK,          /* file-based keychain unlock */
+    WORLD_PROMPT_LA_EVALUATE,       /* LAContext evaluatePolicy */
+    WORLD_PROMPT_KEYCHAIN_PRESENCE, /* DP item read with .userPresence */
+    WORLD_PROMPT_SE_PRESENCE,       /* SE sign with .userPresence */
+    WORLD_PROMPT_FILE_ALWAYS_ALLOW, /* file-based "Always Allow / Deny" */
+    WORLD_PROMPT_FILE_UNLOCK,       /* file-based keychain unlock */
     WORLD_PROMPT_KIND_COUNT
 } world_prompt_kind;
 
@@ -211,13 +211,13 @@ typedef enum {
     /* Beyond the scenario language's fault list: counted, journaled, crash points. */
     WORLD_API_SE_DELETE,
     WORLD_API_SE_PUBLIC_KEY,
-    WORLD_API_SEC_KEYCHAIN,      /* SecKeychainCopyDefault / Open / Unlock */
+    WORLD_API_SEC_KEYCHAIN, /* SecKeychainCopyDefault / Open / Unlock */
     WORLD_API_FILE_WRITE,
     WORLD_API_FILE_READ,
     WORLD_API_FILE_RENAME,
     WORLD_API_FILE_UNLINK,
-    WORLD_API_FILE_LOCK,         /* kc_file_trylock */
-    WORLD_API_FILE_UNLOCK,       /* kc_file_unlock */
+    WORLD_API_FILE_LOCK,   /* kc_file_trylock */
+    WORLD_API_FILE_UNLOCK, /* kc_file_unlock */
     WORLD_API_COUNT
 } world_api;
 
@@ -238,12 +238,12 @@ bool world_status_parse(const char *text, int32_t *out);
 
 typedef struct {
     world_api api;
-    int32_t status;      /* OSStatus or LAError code to return */
-    unsigned nth;        /* fire from the nth matching call on (>= 1) */
-    unsigned times;      /* consecutive matching calls that fail; 0 = always */
-    world_pid proc;      /* -1: any process */
-    const char *match;   /* fnmatch glob on "service/account" (file calls: the
-                            path); NULL: any (copied) */
+    int32_t status;    /* OSStatus or LAError code to return */
+    unsigned nth;      /* fire from the nth matching call on (>= 1) */
+    unsigned times;    /* consecutive matching calls that fail; 0 = always */
+    world_pid proc;    /* -1: any process */
+    const char *match; /* fnmatch glob on "service/account" (file calls: the
+                          path); NULL: any (copied) */
 } world_fault;
 
 /* Plans a fault. Each fault counts its own matching calls from the moment it
@@ -296,12 +296,12 @@ typedef struct {
     const char *access_group; /* NULL on the file-based keychain */
     world_class accessible;   /* the class stored (effective on DP only) */
     bool has_access_control;
-    uint32_t ac_flags;        /* WORLD_AC_* when has_access_control */
+    uint32_t ac_flags; /* WORLD_AC_* when has_access_control */
     const unsigned char *data;
     size_t data_len;
     bool synchronizable;
-    const char *creator;      /* identity that created it (file ACL) */
-    uint64_t writes;          /* adds + updates of this item so far */
+    const char *creator; /* identity that created it (file ACL) */
+    uint64_t writes;     /* adds + updates of this item so far */
 } world_item_view;
 
 size_t world_item_count(const world *w);
@@ -374,28 +374,28 @@ void world_random_bytes(world *w, void *out, size_t len);
 typedef struct {
     world_api api; /* WORLD_API_COUNT for a scheduler's own pseudo-event */
     world_pid pid;
-    char keychain[8];  /* "dp", "file", or "" when the call names no keychain */
-    char service[96];  /* item calls: the query's service/account, "" = any */
+    char keychain[8]; /* "dp", "file", or "" when the call names no keychain */
+    char service[96]; /* item calls: the query's service/account, "" = any */
     char account[96];
     char service2[96]; /* SecItemUpdate: the new service/account, "" = unchanged */
     char account2[96];
-    char path[128];    /* file calls: the path (kc_file_list: the prefix) */
-    char path2[128];   /* kc_file_rename: the destination */
-    uint64_t se_key;   /* SE sign/public key/delete: the key id, 0 if none */
-    uint32_t flags;    /* as journaled (access-control flags) */
-    bool writes;       /* may change what it names (add, update, delete, write...) */
-    bool prefix;       /* `path` is a prefix (kc_file_list) */
-    bool may_prompt;   /* may show a prompt (and consume one queued answer) */
-    bool login_read;   /* depends on the login keychain's lock state */
-    bool login_write;  /* may unlock the login keychain (a prompt) */
-    bool shared_fault; /* a planned fault for any process counts calls of this API */
-    bool no_effect;    /* the process has crashed: the call changes nothing */
-    bool global;       /* touches everything: a scheduler's pseudo-event, or a
-                          call that crashes a process holding a file lock */
+    char path[128];          /* file calls: the path (kc_file_list: the prefix) */
+    char path2[128];         /* kc_file_rename: the destination */
+    uint64_t se_key;         /* SE sign/public key/delete: the key id, 0 if none */
+    uint32_t flags;          /* as journaled (access-control flags) */
+    bool writes;             /* may change what it names (add, update, delete, write...) */
+    bool prefix;             /* `path` is a prefix (kc_file_list) */
+    bool may_prompt;         /* may show a prompt (and consume one queued answer) */
+    bool login_read;         /* depends on the login keychain's lock state */
+    bool login_write;        /* may unlock the login keychain (a prompt) */
+    bool shared_fault;       /* a planned fault for any process counts calls of this API */
+    bool no_effect;          /* the process has crashed: the call changes nothing */
+    bool global;             /* touches everything: a scheduler's pseudo-event, or a
+                                call that crashes a process holding a file lock */
     bool injected_no_effect; /* `done` only: a planned fault answered in the
                                 call's place, so it changed nothing (even with
                                 status 0, errSecSuccess) */
-    int32_t status;    /* `done` only: what the call returned */
+    int32_t status;          /* `done` only: what the call returned */
 } world_call_info;
 
 typedef bool (*world_yield_fn)(void *ctx, const world_call_info *call);

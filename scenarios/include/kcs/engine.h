@@ -98,6 +98,16 @@ void kcs_result_free(kcs_result *result);
 
 /* ---- Parallel blocks and crash-point sweeps --------------------------------------- */
 
+/* The threads that run the processes of parallel blocks (one per process of
+ * the widest block), kept from block to block and from run to run: starting
+ * threads costs more than most blocks, above all under a sanitizer. A caller
+ * that explores many runs (the ops fuzz target) keeps one and passes it in
+ * kcs_explore_options; otherwise each exploration makes its own. One run at
+ * a time may use a set. */
+typedef struct kcs_workers kcs_workers;
+kcs_workers *kcs_workers_new(void);
+void kcs_workers_free(kcs_workers *workers);
+
 typedef struct {
     /* Systematic executions before the search gives way to a random sample
      * of as many (0: the scenario's `knob explore_bound=N`, else 2000). */
@@ -109,6 +119,7 @@ typedef struct {
     /* Replay exactly this schedule (process names at each decision, "a,b,b";
      * `name*N` repeats); NULL: explore. */
     const char *schedule;
+    kcs_workers *workers; /* NULL: made for the call */
 } kcs_explore_options;
 
 /* Runs a scenario under every schedule of its parallel blocks (up to the
