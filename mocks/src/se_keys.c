@@ -282,7 +282,7 @@ bool world_verify_signature(const unsigned char public_key[65], const unsigned c
     EVP_PKEY *pkey = p256_public_memo(public_key); /* the memo's: not freed here */
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     bool ok = pkey != NULL && md != NULL &&
-              EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey) == 1 &&
+              EVP_DigestVerifyInit(md, NULL, world_sha256(), NULL, pkey) == 1 &&
               EVP_DigestVerify(md, sig, sig_len, msg != NULL ? msg : &empty, msg_len) == 1;
     EVP_MD_CTX_free(md);
     ERR_clear_error();
@@ -314,7 +314,7 @@ static CFDataRef p256_sign(EVP_PKEY *pkey, const unsigned char *msg, size_t msg_
     unsigned char *sig = NULL;
     size_t sig_len = 0;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (md == NULL || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, pkey) != 1 ||
+    if (md == NULL || EVP_DigestSignInit(md, NULL, world_sha256(), NULL, pkey) != 1 ||
         EVP_DigestSign(md, NULL, &sig_len, msg != NULL ? msg : &empty, msg_len) != 1 ||
         (sig = malloc(sig_len)) == NULL ||
         EVP_DigestSign(md, sig, &sig_len, msg != NULL ? msg : &empty, msg_len) != 1)
@@ -345,7 +345,7 @@ static bool blob_mac(const world *w, const unsigned char head[SE_BLOB_MAGIC_LEN 
     memcpy(input, label, sizeof label - 1);
     memcpy(input + sizeof label - 1, head, SE_BLOB_MAGIC_LEN + SE_BLOB_ID_LEN);
     unsigned int mac_len = 0;
-    bool ok = HMAC(EVP_sha256(), secret, 32, input, sizeof input, mac, &mac_len) != NULL &&
+    bool ok = HMAC(world_sha256(), secret, 32, input, sizeof input, mac, &mac_len) != NULL &&
               mac_len == SE_BLOB_MAC_LEN;
     ERR_clear_error();
     if (ok) {

@@ -26,6 +26,7 @@
 #define KEYCLASS_WORLD_INTERNAL_H
 
 #include "keyclass/world.h"
+#include <openssl/types.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -45,20 +46,20 @@ typedef struct {
     const char *keychain; /* "dp", "file" or NULL: journaled as kc= */
     char service[96];     /* journaled; matched by fault match= globs */
     char account[96];
-    int cls;              /* world_class or -1 */
-    uint32_t flags;       /* access-control flags or 0 */
-    size_t in_size;       /* input size (data added, message signed), 0 if none */
-    char path[128];       /* file calls: the path (journaled, matched by match=) */
-    char detail[64];      /* extra, non-secret detail for the journal, "" if none */
+    int cls;         /* world_class or -1 */
+    uint32_t flags;  /* access-control flags or 0 */
+    size_t in_size;  /* input size (data added, message signed), 0 if none */
+    char path[128];  /* file calls: the path (journaled, matched by match=) */
+    char detail[64]; /* extra, non-secret detail for the journal, "" if none */
     /* Not journaled: what a scheduler needs to know beyond the journaled
      * arguments (world_call_info). */
-    char account2[96];    /* SecItemUpdate: the new account, "" = unchanged */
-    char service2[96];    /* SecItemUpdate: the new service, "" = unchanged */
-    char path2[128];      /* kc_file_rename: the destination */
-    uint64_t se_key;      /* SE calls: the key id the blob names, 0 if none */
-    bool returns_data;    /* SecItemCopyMatching with kSecReturnData */
-    bool prefix;          /* kc_file_list: path is a prefix */
-    bool injected;        /* a planned fault answered in the call's place */
+    char account2[96]; /* SecItemUpdate: the new account, "" = unchanged */
+    char service2[96]; /* SecItemUpdate: the new service, "" = unchanged */
+    char path2[128];   /* kc_file_rename: the destination */
+    uint64_t se_key;   /* SE calls: the key id the blob names, 0 if none */
+    bool returns_data; /* SecItemCopyMatching with kSecReturnData */
+    bool prefix;       /* kc_file_list: path is a prefix */
+    bool injected;     /* a planned fault answered in the call's place */
     int32_t injected_status;
 } world_call;
 
@@ -99,6 +100,10 @@ world_item_store *world_item_store_new(void);
 void world_item_store_free(world_item_store *store);
 world_item_store *world_item_store_of(world *w);
 const world_item_store *world_item_store_of_const(const world *w);
+/* SHA-256, fetched once for the process (an implicit fetch on every
+ * digest, signature and MAC cost more than hashing a few bytes). */
+const EVP_MD *world_sha256(void);
+
 /* Counts every change of the item store, plants included (world_store_version). */
 uint64_t world_item_store_version(const world *w);
 /* Passcode removal: delete every item of this class (DP keychain). */

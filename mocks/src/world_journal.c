@@ -7,23 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void append(world *w, const char *text, size_t len) {
-    char *at = world_journal_reserve(w, len);
+/* "#<step> t=<ms> <kind> " then the body, formatted straight into the
+ * journal (one pass: the journal is written at every call). */
+static void vline(world *w, const char *kind, const char *fmt, va_list ap) {
+    char head[96];
+    int hn = snprintf(head, sizeof head, "#%llu t=%lld %s ", (unsigned long long)++w->step,
+                      (long long)w->now_ms, kind);
+    if (hn < 0 || (size_t)hn >= sizeof head)
+        return;
+    enum { BODY_MAX = 511 }; /* a longer body is cut, as before */
+    char *at = world_journal_reserve(w, (size_t)hn + BODY_MAX + 1);
     if (at == NULL)
         return; /* the journal is a diagnostic: losing a line beats crashing */
-    memcpy(at, text, len);
-    world_journal_commit(w, len);
-}
-
-static void vline(world *w, const char *kind, const char *fmt, va_list ap) {
-    char body[512];
-    vsnprintf(body, sizeof body, fmt, ap);
-    char line[600];
-    int n = snprintf(line, sizeof line, "#%llu t=%lld %s %s\n", (unsigned long long)++w->step,
-                     (long long)w->now_ms, kind, body);
-    if (n < 0)
+    memcpy(at, head, (size_t)hn);
+    int bn = vsnprintf(at + hn, BODY_MAX + 1, fmt, ap);
+    if (bn < 0)
         return;
-    append(w, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    size_t len = (size_t)hn + ((size_t)bn < BODY_MAX ? (size_t)bn : BODY_MAX);
+    at[len] = '\n';
+    world_journal_commit(w, len + 1);
 }
 
 void world_journal_event(world *w, const char *fmt, ...) {

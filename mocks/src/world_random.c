@@ -19,7 +19,7 @@ static const EVP_CIPHER *ctr_cipher(void) {
     return cipher;
 }
 
-static const EVP_MD *sha256_md(void) {
+const EVP_MD *world_sha256(void) {
     static EVP_MD *md;
     if (md == NULL)
         md = EVP_MD_fetch(NULL, "SHA256", NULL);
@@ -35,7 +35,7 @@ int world_rng_init(world *w) {
     unsigned char input[sizeof material + sizeof seed_le];
     memcpy(input, material, sizeof material);
     memcpy(input + sizeof material, seed_le, sizeof seed_le);
-    const EVP_MD *md = sha256_md();
+    const EVP_MD *md = world_sha256();
     if (md == NULL || EVP_Digest(input, sizeof input, key, NULL, md, NULL) != 1)
         return -1;
 
