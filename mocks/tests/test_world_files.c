@@ -231,6 +231,50 @@ static void test_no_active_world(void **state) {
     assert_null(list);
 }
 
+/* world_store_version moves with every change of a key file or an item
+ * (plants too) and with nothing else: the checker skips re-reading a store
+ * whose version it has seen. */
+static void test_store_version(void **state) {
+    world *w = W(state);
+    assert_int_equal(world_device_boot(w), 0);
+    assert_int_equal(world_device_unlock(w), 0); /* the login keychain too */
+    uint64_t v = world_store_version(w);
+#define CHANGED(expr)                                                                              \
+    do {                                                                                           \
+        expr;                                                                                      \
+        assert_true(world_store_version(w) > v);                                                   \
+        v = world_store_version(w);                                                                \
+    } while (0)
+#define SAME(expr)                                                                                 \
+    do {                                                                                           \
+        expr;                                                                                      \
+        assert_true(world_store_version(w) == v);                                                  \
+    } while (0)
+    CHANGED(assert_int_equal(kc_file_write_atomic("keys/a", "1", 1), 0));
+    CHANGED(assert_int_equal(kc_file_write_atomic("keys/a", "2", 1), 0)); /* replace */
+    SAME(EXPECT_FILE("keys/a", "2"));
+    SAME(assert_true(kc_file_exists("keys/a")));
+    CHANGED(assert_int_equal(kc_file_rename("keys/a", "keys/b"), 0));
+    SAME(assert_int_equal(kc_file_unlink("keys/missing"), -ENOENT));
+    CHANGED(assert_int_equal(kc_file_unlink("keys/b"), 0));
+    CHANGED(assert_int_equal(world_file_put(w, "keys/c", "x", 1), 0));
+    CHANGED(assert_int_equal(add_item(false, "acct", "secret", NULL), errSecSuccess));
+    SAME(assert_int_equal(read_data(false, "acct", "secret"), errSecSuccess));
+    SAME(assert_int_equal(add_item(false, "acct", "again", NULL), errSecDuplicateItem));
+    CHANGED(assert_int_equal(delete_item(false, "acct"), errSecSuccess));
+    world_item_view pv;
+    memset(&pv, 0, sizeof pv);
+    pv.keychain = WORLD_KEYCHAIN_FILE;
+    pv.service = SVC;
+    pv.account = "planted";
+    pv.accessible = WORLD_CLASS_WHEN_UNLOCKED;
+    pv.data = (const unsigned char *)"p";
+    pv.data_len = 1;
+    CHANGED(assert_int_equal(world_item_plant(w, &pv), 0));
+#undef CHANGED
+#undef SAME
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_write_read_replace, setup, world_fx_teardown),
@@ -243,6 +287,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_file_calls_counted_and_journaled, setup,
                                         world_fx_teardown),
         cmocka_unit_test_setup_teardown(test_no_active_world, setup, world_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_store_version, setup, world_fx_teardown),
     };
     return cmocka_run_group_tests_name("world_files", tests, NULL, NULL);
 }
