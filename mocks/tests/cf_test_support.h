@@ -6,6 +6,10 @@
  * kc_cf_misuse_count()); every test runs between a snapshot and a leak check
  * and must cause no unexpected misuse; the binary ends by asserting that no
  * object at all is live.
+ *
+ * The ref/ and scenarios/ tests include it too, for the same per-test check
+ * in the form they use: cf_test_setup as setup, cf_assert_no_leaks... in
+ * their own teardown (after freeing their world), failing the test there.
  */
 #ifndef KEYCLASS_CF_TEST_SUPPORT_H
 #define KEYCLASS_CF_TEST_SUPPORT_H
@@ -71,6 +75,22 @@ static inline int cf_test_teardown(void **state) {
     }
     kc_cf_reset_misuse();
     return result;
+}
+
+/* Fails the current test if a CF object created since cf_test_setup is still
+ * live: whatever the test made it must also have released. */
+static inline void cf_assert_no_leaks(void) {
+    char report[256];
+    if (kc_cf_leaks_since(&before_test, report, sizeof report) != 0)
+        fail_msg("%s", report);
+}
+
+/* The same, and fails it on any CF misuse (over-release, wrong type, ...)
+ * since cf_test_setup: misuse that Apple's CF would crash on. */
+static inline void cf_assert_no_leaks_or_misuse(void) {
+    cf_assert_no_leaks();
+    if (kc_cf_misuse_count() != 0)
+        fail_msg("CF misuse: %s", kc_cf_last_misuse());
 }
 
 #define CF_TEST(fn) cmocka_unit_test_setup_teardown(fn, cf_test_setup, cf_test_teardown)

@@ -22,6 +22,7 @@
 #include <keyclass/cf_accounting.h>
 #include <keyclass/world.h>
 
+#include "../../mocks/tests/cf_test_support.h"
 #include "ref/core.h"
 
 #include <stdbool.h>
@@ -33,7 +34,6 @@
 typedef struct {
     world *w;
     world_pid agent;
-    kc_cf_snapshot_t snap;
 } fx;
 
 static fx F;
@@ -57,8 +57,7 @@ static inline void fresh_world(uint64_t seed) {
 
 static inline int core_fx_setup(void **state, uint64_t seed) {
     memset(&F, 0, sizeof F);
-    kc_cf_reset_misuse();
-    kc_cf_snapshot(&F.snap);
+    cf_test_setup(state);
     F.w = core_world(seed);
     *state = &F;
     return 0;
@@ -68,11 +67,7 @@ static inline int core_fx_teardown(void **state) {
     (void)state;
     world_free(F.w);
     world_activate(NULL);
-    char report[256];
-    if (kc_cf_leaks_since(&F.snap, report, sizeof report) != 0)
-        fail_msg("%s", report);
-    if (kc_cf_misuse_count() != 0)
-        fail_msg("CF misuse: %s", kc_cf_last_misuse());
+    cf_assert_no_leaks_or_misuse();
     return 0;
 }
 

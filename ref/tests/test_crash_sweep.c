@@ -38,6 +38,7 @@
 #include <keyclass/cf_accounting.h>
 #include <keyclass/world.h>
 
+#include "../../mocks/tests/cf_test_support.h"
 #include "ref/core.h"
 #include "ref/ehw1.h"
 #include "ref/errmap.h"
@@ -79,28 +80,15 @@ typedef struct {
     bool has_original;
 } run_t;
 
-static kc_cf_snapshot_t snap;
-
 /* Totals, printed at the end. */
 static unsigned points[OP_COUNT];
 static unsigned usable_after[OP_COUNT], absent_after[OP_COUNT];
 static unsigned se_leaks[OP_COUNT];
 
-static int setup(void **state) {
-    (void)state;
-    kc_cf_reset_misuse();
-    kc_cf_snapshot(&snap);
-    return 0;
-}
-
 static int teardown(void **state) {
     (void)state;
     world_activate(NULL);
-    char report[256];
-    if (kc_cf_leaks_since(&snap, report, sizeof report) != 0)
-        fail_msg("%s", report);
-    if (kc_cf_misuse_count() != 0)
-        fail_msg("CF misuse: %s", kc_cf_last_misuse());
+    cf_assert_no_leaks_or_misuse();
     return 0;
 }
 
@@ -621,7 +609,7 @@ static void interrupted_delete_is_completed_by_the_next_delete(void **state) {
     finish(&r);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, cf_test_setup, teardown)
 
 int main(void) {
     const struct CMUnitTest tests[] = {

@@ -31,6 +31,7 @@
 #include <keyclass/files.h>
 #include <keyclass/world.h>
 
+#include "../../mocks/tests/cf_test_support.h"
 #include "ref/core.h"
 #include "ref/ehw1.h"
 
@@ -38,27 +39,14 @@
 #define MSG "ssh-userauth challenge"
 #define SEED 77
 
-static kc_cf_snapshot_t snap;
-
-static int setup(void **state) {
-    (void)state;
-    kc_cf_reset_misuse();
-    kc_cf_snapshot(&snap);
-    return 0;
-}
-
 static int teardown(void **state) {
     (void)state;
     world_activate(NULL);
-    char report[256];
-    if (kc_cf_leaks_since(&snap, report, sizeof report) != 0)
-        fail_msg("%s", report);
-    if (kc_cf_misuse_count() != 0)
-        fail_msg("CF misuse: %s", kc_cf_last_misuse());
+    cf_assert_no_leaks_or_misuse();
     return 0;
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, cf_test_setup, teardown)
 
 /* Two processes of one app (same service, key directory and access group),
  * each with its own core. */

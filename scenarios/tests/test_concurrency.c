@@ -19,29 +19,20 @@
 #include <keyclass/files.h>
 #include <keyclass/world.h>
 
+#include "../../mocks/tests/cf_test_support.h"
 #include "../src/kcs_internal.h"
 #include "../src/kcs_sched.h"
-
-static kc_cf_snapshot_t snap;
-
-static int setup(void **state) {
-    (void)state;
-    kc_cf_reset_misuse();
-    kc_cf_snapshot(&snap);
-    return 0;
-}
+#include "kcs_test_support.h"
 
 static int teardown(void **state) {
     (void)state;
-    char report[256];
-    if (kc_cf_leaks_since(&snap, report, sizeof report) != 0)
-        fail_msg("%s", report);
+    cf_assert_no_leaks();
     if (world_active() != NULL)
         fail_msg("a world is still active");
     return 0;
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, cf_test_setup, teardown)
 
 /* ---- Synthetic blocks: processes that only make kc_file_* calls -------------------- */
 
@@ -263,20 +254,6 @@ static void schedule_text(void **state) {
 }
 
 /* ---- Scenarios --------------------------------------------------------------------------- */
-
-static kcs_file *parse(const char *text) {
-    kcs_file *f = NULL;
-    char err[512];
-    if (kcs_parse_text("t.kcs", text, strlen(text), &f, err, sizeof err) != 0)
-        fail_msg("%s", err);
-    return f;
-}
-
-static ref_mutant_set bit(const char *name) {
-    ref_mutant m;
-    assert_true(ref_mutant_from_name(name, &m));
-    return REF_MUTANT_BIT(m);
-}
 
 #define RACE_HEAD                                                                                  \
     "scenario race\n"                                                                              \

@@ -18,50 +18,23 @@
 #include "kcs/ast.h"
 #include "kcs/engine.h"
 
-static kc_cf_snapshot_t snap;
-
-static int setup(void **state) {
-    (void)state;
-    kc_cf_reset_misuse();
-    kc_cf_snapshot(&snap);
-    return 0;
-}
+#include "../../mocks/tests/cf_test_support.h"
+#include "kcs_test_support.h"
 
 static int teardown(void **state) {
     (void)state;
-    char report[256];
-    if (kc_cf_leaks_since(&snap, report, sizeof report) != 0)
-        fail_msg("%s", report);
-    if (kc_cf_misuse_count() != 0)
-        fail_msg("CF misuse: %s", kc_cf_last_misuse());
+    cf_assert_no_leaks_or_misuse();
     if (world_active() != NULL)
         fail_msg("a world is still active after the runs");
     return 0;
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-
-static const char *fixture_path(const char *name) {
-    static char path[1024];
-    const char *here = __FILE__;
-    const char *slash = strrchr(here, '/');
-    int dir = slash != NULL ? (int)(slash - here) : 0;
-    snprintf(path, sizeof path, "%.*s%sfixtures/%s", dir, here, slash != NULL ? "/" : "", name);
-    return path;
-}
+#define T(fn) cmocka_unit_test_setup_teardown(fn, cf_test_setup, teardown)
 
 static kcs_file *load_fixture(const char *name) {
     kcs_file *f = NULL;
     char err[1024];
     if (kcs_parse_file(fixture_path(name), &f, err, sizeof err) != 0)
-        fail_msg("%s", err);
-    return f;
-}
-
-static kcs_file *parse(const char *text) {
-    kcs_file *f = NULL;
-    char err[1024];
-    if (kcs_parse_text("t.kcs", text, strlen(text), &f, err, sizeof err) != 0)
         fail_msg("%s", err);
     return f;
 }
@@ -73,12 +46,6 @@ static kcs_result run(const kcs_file *f, size_t i, ref_mutant_set m, bool trace)
     assert_non_null(r.failure);
     assert_non_null(r.journal);
     return r;
-}
-
-static ref_mutant_set bit(const char *name) {
-    ref_mutant m;
-    assert_true(ref_mutant_from_name(name, &m));
-    return REF_MUTANT_BIT(m);
 }
 
 static void assert_pass(const kcs_file *f, size_t i) {

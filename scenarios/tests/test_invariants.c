@@ -21,6 +21,7 @@
 #include <keyclass/files.h>
 #include <keyclass/world.h>
 
+#include "../../mocks/tests/cf_test_support.h"
 #include "../src/kcs_internal.h"
 
 #define GROUP "TEAMID.com.example.sshenc"
@@ -43,17 +44,13 @@ typedef struct {
     kcs_result res;
     size_t last;
     bool started;
-    kc_cf_snapshot_t snap;
 } fixture;
 
 static fixture X;
 
 static int setup(void **state) {
-    (void)state;
     memset(&X, 0, sizeof X);
-    kc_cf_reset_misuse();
-    kc_cf_snapshot(&X.snap);
-    return 0;
+    return cf_test_setup(state);
 }
 
 static int teardown(void **state) {
@@ -62,11 +59,7 @@ static int teardown(void **state) {
         assert_int_equal(kcs_run_finish(&X.run, X.run.failed ? 1 : 0), 0);
     kcs_result_free(&X.res);
     kcs_file_free(X.f);
-    char report[256];
-    if (kc_cf_leaks_since(&X.snap, report, sizeof report) != 0)
-        fail_msg("%s", report);
-    if (kc_cf_misuse_count() != 0)
-        fail_msg("CF misuse: %s", kc_cf_last_misuse());
+    cf_assert_no_leaks_or_misuse();
     assert_null(world_active());
     return 0;
 }

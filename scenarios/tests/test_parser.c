@@ -18,16 +18,9 @@
 #include "kcs/ast.h"
 #include "kcs/engine.h"
 
-/* ---- Helpers ------------------------------------------------------------------------ */
+#include "kcs_test_support.h"
 
-static char *fixture_path(const char *name) {
-    static char path[1024];
-    const char *here = __FILE__;
-    const char *slash = strrchr(here, '/');
-    int dir = slash != NULL ? (int)(slash - here) : 0;
-    snprintf(path, sizeof path, "%.*s%sfixtures/%s", dir, here, slash != NULL ? "/" : "", name);
-    return path;
-}
+/* ---- Helpers ------------------------------------------------------------------------ */
 
 static char *read_fixture(const char *name, size_t *len) {
     FILE *f = fopen(fixture_path(name), "rb");
