@@ -94,7 +94,8 @@ static void no_prompt_while_asleep(void **state) {
     LAContextRef ctx = LAContextCreate();
     assert_int_equal(world_device_sleep(w), 0);
     CFErrorRef err = NULL;
-    assert_false(LAContextEvaluatePolicy(ctx, kLAPolicyDeviceOwnerAuthentication, CFSTR("r"), &err));
+    assert_false(
+        LAContextEvaluatePolicy(ctx, kLAPolicyDeviceOwnerAuthentication, CFSTR("r"), &err));
     assert_int_equal(CFErrorGetCode(err), LAErrorNotInteractive);
     assert_int_equal(world_prompts_total(w), 0);
     CFRelease(err);
@@ -153,7 +154,8 @@ static void fault_plan_grows_and_checks_crash_faults(void **state) {
     assert_false(world_item_find(w, WORLD_KEYCHAIN_DP, SVC, "f4", GROUP, &v));
 }
 
-/* ---- Key files --------------------------------------------------------------------------------- */
+/* ---- Key files ---------------------------------------------------------------------------------
+ */
 
 static void key_file_argument_checks(void **state) {
     world *w = W(state);
@@ -226,19 +228,12 @@ static void key_file_listing_and_replacing_rename(void **state) {
     CFRelease(data);
 }
 
-/* ---- Seeding items ------------------------------------------------------------------------------------ */
+/* ---- Seeding items
+ * ------------------------------------------------------------------------------------ */
 
 static void item_seeding_refuses_invalid_views(void **state) {
     world *w = W(state);
-    world_item_view v;
-    memset(&v, 0, sizeof v);
-    v.keychain = WORLD_KEYCHAIN_DP;
-    v.service = SVC;
-    v.account = "seed";
-    v.access_group = GROUP;
-    v.accessible = WORLD_CLASS_WHEN_UNLOCKED;
-    v.data = (const unsigned char *)"s";
-    v.data_len = 1;
+    world_item_view v = plant_view(WORLD_KEYCHAIN_DP, "seed", "s");
     world_item_view bad = v;
     bad.accessible = (world_class)WORLD_CLASS_COUNT;
     assert_int_equal(world_item_plant(w, &bad), -1);

@@ -243,6 +243,21 @@ static inline CFMutableDictionaryRef gp(bool dp, const char *service, const char
     return d;
 }
 
+/* A view to seed with world_item_plant: service SVC, WhenUnlocked, one byte
+ * of data; the DP keychain gets GROUP. */
+static inline world_item_view plant_view(world_keychain kc, const char *account, const char *data) {
+    world_item_view v;
+    memset(&v, 0, sizeof v);
+    v.keychain = kc;
+    v.service = SVC;
+    v.account = account;
+    v.access_group = kc == WORLD_KEYCHAIN_DP ? GROUP : NULL;
+    v.accessible = WORLD_CLASS_WHEN_UNLOCKED;
+    v.data = (const unsigned char *)data;
+    v.data_len = strlen(data);
+    return v;
+}
+
 /* Adds an item with `secret` as data; `accessible` NULL: not set. */
 static inline OSStatus add_item(bool dp, const char *account, const char *secret,
                                 CFStringRef accessible) {

@@ -262,14 +262,7 @@ static void test_store_version(void **state) {
     SAME(assert_int_equal(read_data(false, "acct", "secret"), errSecSuccess));
     SAME(assert_int_equal(add_item(false, "acct", "again", NULL), errSecDuplicateItem));
     CHANGED(assert_int_equal(delete_item(false, "acct"), errSecSuccess));
-    world_item_view pv;
-    memset(&pv, 0, sizeof pv);
-    pv.keychain = WORLD_KEYCHAIN_FILE;
-    pv.service = SVC;
-    pv.account = "planted";
-    pv.accessible = WORLD_CLASS_WHEN_UNLOCKED;
-    pv.data = (const unsigned char *)"p";
-    pv.data_len = 1;
+    world_item_view pv = plant_view(WORLD_KEYCHAIN_FILE, "planted", "p");
     CHANGED(assert_int_equal(world_item_plant(w, &pv), 0));
 #undef CHANGED
 #undef SAME
