@@ -135,18 +135,28 @@ static bool has_suffix(const char *s, const char *suffix) {
     return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
 
-/* Does a wrapped handle or tombstone in `dir` open with `key`, or (key NULL)
- * does a wrapped handle there lack its item (so the item in question may be
- * the one it lost)? */
+/* Is there an item of `service` for `label` in any keychain, any group? (The
+ * processes sharing a key directory may use different keychains.) */
+static bool any_item_for(const kcs_run *run, const char *service, const char *label) {
+    for (size_t i = 0; i < world_item_count(run->w); i++) {
+        world_item_view v;
+        if (world_item_at(run->w, i, &v) && v.service != NULL && v.account != NULL &&
+            strcmp(v.service, service) == 0 && strcmp(v.account, label) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Does a wrapped handle in `dir` open with `key`, or (key NULL) does a
+ * wrapped handle there lack its item (so the item in question may be the one
+ * it lost: a rename interrupted after its handle move)? */
 static bool item_may_be_needed(const kcs_run *run, const kcs_proc *p, const char *dir,
                                const unsigned char *key) {
     size_t dl = strlen(dir);
     for (size_t i = 0; i < world_file_count(run->w); i++) {
         const char *path = world_file_path_at(run->w, i);
-        if (path == NULL || strncmp(path, dir, dl) != 0 || strchr(path + dl, '/') != NULL)
-            continue;
-        bool handle = has_suffix(path, ".handle");
-        if (!handle && !has_suffix(path, ".deleted"))
+        if (path == NULL || strncmp(path, dir, dl) != 0 || strchr(path + dl, '/') != NULL ||
+            !has_suffix(path, ".handle"))
             continue;
         size_t hl = 0;
         const unsigned char *h = world_file_get(run->w, path, &hl);
@@ -155,11 +165,10 @@ static bool item_may_be_needed(const kcs_run *run, const kcs_proc *p, const char
         if (key == NULL) {
             char label[KCS_PATH_MAX];
             size_t ll = strlen(path + dl) - strlen(".handle");
-            world_item_view v;
-            if (handle && ll < sizeof label) {
+            if (ll < sizeof label) {
                 memcpy(label, path + dl, ll);
                 label[ll] = '\0';
-                if (!kcs_find_item(run, p, label, &v))
+                if (!any_item_for(run, p->service, label))
                     return true;
             }
             continue;
@@ -185,12 +194,32 @@ bool kcs_item_is_debris(const kcs_run *run, const char *service, const char *acc
         if (!p->declared || strcmp(p->service, service) != 0)
             continue;
         owned = true;
-        char dir[KCS_PATH_MAX], tomb[KCS_PATH_MAX];
-        if (kcs_has_key_file(run, p, account, true) ||
-            !kcs_key_path(p, account, ".deleted", tomb, sizeof tomb) ||
-            world_file_exists(run->w, tomb) || !kcs_key_path(p, "", "", dir, sizeof dir) ||
+        char dir[KCS_PATH_MAX];
+        if (kcs_has_key_file(run, p, account, true) || !kcs_key_path(p, "", "", dir, sizeof dir) ||
             item_may_be_needed(run, p, dir, key))
             return false;
     }
     return owned;
+}
+
+bool kcs_file_is_debris(const kcs_run *run, const char *path) {
+    if (path == NULL || !(has_suffix(path, ".pub") || has_suffix(path, ".meta")))
+        return false;
+    for (size_t i = 0; i < run->sc->nprocs; i++) {
+        const kcs_proc *p = &run->procs[i];
+        char dir[KCS_PATH_MAX];
+        if (!p->declared || !kcs_key_path(p, "", "", dir, sizeof dir))
+            continue;
+        size_t dl = strlen(dir);
+        if (strncmp(path, dir, dl) != 0 || strchr(path + dl, '/') != NULL)
+            continue;
+        char label[KCS_PATH_MAX];
+        size_t ll = strlen(path + dl) - (has_suffix(path, ".pub") ? 4 : 5);
+        if (ll == 0 || ll >= sizeof label)
+            return false;
+        memcpy(label, path + dl, ll);
+        label[ll] = '\0';
+        return !kcs_has_key_file(run, p, label, true);
+    }
+    return false;
 }

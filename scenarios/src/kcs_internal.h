@@ -170,6 +170,7 @@ struct kcs_run {
     kcs_item_snap *before_items;
     size_t nbefore_items, before_items_cap;
     char **before_files;
+    bool *before_files_debris; /* kcs_file_is_debris before the step */
     size_t nbefore_files, before_files_cap;
     size_t before_se_count;
     size_t before_journal_len;
@@ -304,18 +305,24 @@ bool kcs_key_needs_presence(const kcs_run *run, const kcs_proc *p, const char *l
 /* Is this service one of the declared processes'? */
 bool kcs_is_core_service(const kcs_run *run, const char *service);
 
-/* Is the item `service`/`account` debris (ref/README.md "The handle file is
- * the key"): a wrapping key no handle needs? True only when the service is a
- * declared process's and, in the key directory of every process using that
- * service, the label has neither a handle nor a tombstone and the item is no
- * other handle's key: with its 32 bytes (`data`) it opens no wrapped handle
- * or tombstone there; without them (NULL), no wrapped handle there may lack
- * its item. Decided from the world as it is now. D2 does not count the
- * removal of debris: the spec's upsert (domain.md §6 keychain_store) deletes
- * it before adding, and it wraps nothing (fuzz finding,
- * scenarios/found/d2-generate-replaces-debris.kcs). */
+/* Debris (ref/README.md "The handle file is the key"): what an interrupted
+ * generate, rename or delete leaves and no handle needs. D2 does not count
+ * its removal: the spec's upsert (domain.md §6 keychain_store) deletes an
+ * item before adding, and a rename or generate replaces moved-ahead files
+ * (fuzz findings, scenarios/found/d2-*debris*.kcs). Decided from the world as
+ * it is now.
+ *
+ * An item `service`/`account` is debris when the service is a declared
+ * process's and, in the key directory of every process using it, the label
+ * has no handle and the item is no other handle's key: with its 32 bytes
+ * (`data`) it opens no wrapped handle there; without them (NULL), no wrapped
+ * handle there may lack its item. (A label with a tombstone has no key left
+ * to lose: its delete committed.) */
 bool kcs_item_is_debris(const kcs_run *run, const char *service, const char *account,
                         const unsigned char *data, size_t data_len);
+/* A key file is debris when it is a `.pub` or `.meta` in a declared process's
+ * key directory whose label has no handle there. */
+bool kcs_file_is_debris(const kcs_run *run, const char *path);
 
 /* ---- kcs_invariants.c -------------------------------------------------------------- */
 

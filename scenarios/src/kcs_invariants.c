@@ -55,9 +55,10 @@
  *      class key was lost or destroyed by a `fault` statement (lost: until
  *      the next `device unlock`; "because": its last mapped status is
  *      -25308/-25315), must not have removed any item or file that existed
- *      before it. Crashed operations are not judged. Debris items (no
- *      handle needs them: kcs_item_is_debris) do not count: the spec's
- *      upsert deletes them before its add.
+ *      before it. Crashed operations are not judged. Debris (no handle
+ *      needs it: kcs_item_is_debris, kcs_file_is_debris) does not count:
+ *      the spec's upsert deletes an item before its add, a rename or
+ *      generate replaces moved-ahead files.
  * S1   The checker collects the secrets it can see: the 32 bytes of every
  *      item of a declared process's service and the plaintext of every
  *      handle file in a declared process's key directory (decrypted with the
@@ -247,12 +248,18 @@ int kcs_inv_step_begin(kcs_run *run) {
         if (g == NULL)
             return run->oom = true, -1;
         run->before_files = g;
+        bool *d = realloc(run->before_files_debris, nf * sizeof *d);
+        if (d == NULL)
+            return run->oom = true, -1;
+        run->before_files_debris = d;
         run->before_files_cap = nf;
     }
     for (size_t i = 0; i < nf; i++) {
         const char *path = world_file_path_at(w, i);
-        if (path != NULL)
-            run->before_files[run->nbefore_files++] = dup_or_null(run, path);
+        if (path == NULL)
+            continue;
+        run->before_files_debris[run->nbefore_files] = kcs_file_is_debris(run, path);
+        run->before_files[run->nbefore_files++] = dup_or_null(run, path);
     }
     run->before_valid = !run->oom;
     run->before_version = version;
@@ -682,7 +689,8 @@ static int check_d2(kcs_run *run) {
                              s->kc == WORLD_KEYCHAIN_DP ? "dp" : "file");
     }
     for (size_t i = 0; i < run->nbefore_files; i++) {
-        if (run->before_files[i] != NULL && !world_file_exists(run->w, run->before_files[i]))
+        if (run->before_files[i] != NULL && !run->before_files_debris[i] &&
+            !world_file_exists(run->w, run->before_files[i]))
             return VIOLATION("D2", "%s of '%s' failed (%s, code %d) and deleted the file %s",
                              kcs_op_name(op->kind), op->label, why, op->code, run->before_files[i]);
     }
@@ -935,6 +943,8 @@ void kcs_inv_free(kcs_run *run) {
     files_clear(run);
     free(run->before_files);
     run->before_files = NULL;
+    free(run->before_files_debris);
+    run->before_files_debris = NULL;
     if (run->secrets != NULL)
         memset(run->secrets, 0, run->secrets_cap * sizeof *run->secrets);
     free(run->secrets);

@@ -142,6 +142,8 @@ static void block_done(void *ctx, size_t local, const world_call_info *c) {
         }
         break;
     case WORLD_API_FILE_UNLINK:
+        if (kcs_file_is_debris(run, c->path))
+            break; /* (debris: not counted) */
         snprintf(k1, sizeof k1, "file %s", c->path);
         removed(run, p, k1);
         break;
@@ -153,7 +155,8 @@ static void block_done(void *ctx, size_t local, const world_call_info *c) {
         if (strcmp(c->path, c->path2) != 0) {
             snprintf(k1, sizeof k1, "file %s", c->path);
             snprintf(k2, sizeof k2, "file %s", c->path2);
-            removed(run, p, k1);
+            if (!kcs_file_is_debris(run, c->path))
+                removed(run, p, k1);
             created(run, p, k2);
         }
         break;

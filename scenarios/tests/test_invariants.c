@@ -574,8 +574,7 @@ static void d2_only_transient_failures(void **state) {
 /* Debris (an item no handle needs) may go: the spec's upsert deletes it before
  * its add, and a transient failure of that add is no D2 (fuzz finding,
  * scenarios/found/d2-generate-replaces-debris.kcs). What only looks like it
- * must not: an item whose handle was moved to another label, an item a
- * tombstone needs. */
+ * must not: an item whose handle was moved to another label. */
 static void d2_debris_is_not_counted(void **state) {
     (void)state;
     start("scenario s\n"
@@ -616,17 +615,46 @@ static void d2_stranded_item_is_no_debris(void **state) {
                         "item com.example.sshenc/k1 on the dp keychain");
 }
 
-static void d2_tombstoned_item_is_no_debris(void **state) {
+static void d2_tombstoned_leftovers_are_debris(void **state) {
     (void)state;
     start(BASE);
-    /* An interrupted delete: past its commit point, the tombstone needs the item. */
+    /* An interrupted delete, past its commit point: the key is gone for the
+     * user; what is left (item, .pub, .meta) is debris a generate reuses. */
     assert_int_equal(kc_file_rename("~/.sshenc/keys/k1.handle", "~/.sshenc/keys/k1.deleted"), 0);
-    assert_false(kcs_item_is_debris(&X.run, SVC, "k1", NULL, 0));
+    assert_true(kcs_item_is_debris(&X.run, SVC, "k1", NULL, 0));
+    assert_true(kcs_file_is_debris(&X.run, "~/.sshenc/keys/k1.pub"));
     open_step();
     as_agent();
     as_op(KCS_OP_GENERATE, REF_ERR_INTERACTION_REQUIRED, 14, false);
     assert_int_equal(delete_item("k1"), 0);
-    step_violates("D2", "and deleted the item com.example.sshenc/k1");
+    assert_int_equal(kc_file_unlink("~/.sshenc/keys/k1.meta"), 0);
+    step_holds();
+}
+
+/* Key files: a .pub or .meta whose label has no handle is debris (a rename
+ * moves them ahead of the handle; the next rename or generate replaces them);
+ * a handle, a tombstone, or a file of a label with a handle is not. */
+static void d2_moved_ahead_files_are_debris(void **state) {
+    (void)state;
+    start(BASE);
+    assert_int_equal(kc_file_write_atomic("~/.sshenc/keys/k7.pub", "p", 1), 0);
+    assert_int_equal(kc_file_write_atomic("~/.sshenc/keys/k7.meta", "m", 1), 0);
+    assert_true(kcs_file_is_debris(&X.run, "~/.sshenc/keys/k7.pub"));
+    assert_true(kcs_file_is_debris(&X.run, "~/.sshenc/keys/k7.meta"));
+    assert_false(kcs_file_is_debris(&X.run, "~/.sshenc/keys/k1.pub"));
+    assert_false(kcs_file_is_debris(&X.run, "~/.sshenc/keys/k1.handle"));
+    assert_false(kcs_file_is_debris(&X.run, "~/.sshenc/keys/k7.deleted"));
+    assert_false(kcs_file_is_debris(&X.run, "~/elsewhere/k7.pub"));
+    assert_false(kcs_file_is_debris(&X.run, "~/.sshenc/keys/.pub"));
+    open_step();
+    as_agent();
+    as_op(KCS_OP_RENAME, REF_ERR_INTERACTION_REQUIRED, 14, false);
+    assert_int_equal(kc_file_unlink("~/.sshenc/keys/k7.pub"), 0);
+    step_holds();
+    open_step();
+    as_op(KCS_OP_RENAME, REF_ERR_INTERACTION_REQUIRED, 14, false);
+    assert_int_equal(kc_file_unlink("~/.sshenc/keys/k1.meta"), 0);
+    step_violates("D2", "and deleted the file ~/.sshenc/keys/k1.meta");
 }
 
 /* ---- S1
@@ -737,7 +765,8 @@ int main(void) {
         T(d2_only_transient_failures),
         T(d2_debris_is_not_counted),
         T(d2_stranded_item_is_no_debris),
-        T(d2_tombstoned_item_is_no_debris),
+        T(d2_tombstoned_leftovers_are_debris),
+        T(d2_moved_ahead_files_are_debris),
         T(s1_wrapping_key_in_the_journal),
         T(s1_raw_secret_in_the_journal),
         T(s1_handle_plaintext_and_memory_of_deleted_keys),
