@@ -245,7 +245,9 @@ size_t kf_path(const ref_core *core, const char *label, const char *ext, char *b
 /* 0, -ENOENT or another negative errno; *out +1. */
 int kf_read(ref_core *core, const char *label, const char *ext, CFDataRef *out);
 int kf_write(ref_core *core, const char *label, const char *ext, const void *data, size_t len);
-bool kf_exists(ref_core *core, const char *label, const char *ext);
+/* Is the file there? 1 yes, 0 no (-ENOENT), or the negative status of a
+ * read that could not tell. */
+int kf_probe(ref_core *core, const char *label, const char *ext);
 int kf_rename(ref_core *core, const char *old_label, const char *new_label, const char *ext);
 /* <label><from_ext> -> <label><to_ext>. */
 int kf_rename_ext(ref_core *core, const char *label, const char *from_ext, const char *to_ext);

@@ -34,11 +34,19 @@ int kf_write(ref_core *core, const char *label, const char *ext, const void *dat
     return kc_file_write_atomic(path, data, len);
 }
 
-bool kf_exists(ref_core *core, const char *label, const char *ext) {
-    char path[CORE_PATH_MAX];
-    if (kf_path(core, label, ext, path, sizeof path) == 0)
-        return false;
-    return kc_file_exists(path);
+/* A read, not kc_file_exists: "does not exist" must not stand in for "could
+ * not be read" where the answer decides what is replaced (fuzz finding,
+ * scenarios/found/generate-over-unreadable-handle.kcs). */
+int kf_probe(ref_core *core, const char *label, const char *ext) {
+    CFDataRef data = NULL;
+    int rc = kf_read(core, label, ext, &data);
+    if (data != NULL)
+        CFRelease(data);
+    if (rc == 0)
+        return 1;
+    if (kf_absent(rc))
+        return 0;
+    return rc < 0 ? rc : -1;
 }
 
 int kf_rename(ref_core *core, const char *old_label, const char *new_label, const char *ext) {

@@ -109,9 +109,19 @@ static ref_error duplicate_check(ref_core *core, const char *label, bool *tombst
     *tombstone = false;
     if (core_mut(core, REF_MUT_LATENT_GENERATE_OVERWRITES_WRAPPED))
         return upstream_duplicate_check(core, label);
-    if (kf_exists(core, label, KF_HANDLE))
-        return core_fail(core, REF_ERR_DUPLICATE_LABEL, "the file %s%s exists", label, KF_HANDLE);
-    *tombstone = kf_exists(core, label, KF_DELETED);
+    static const char *const probed[2] = {KF_HANDLE, KF_DELETED};
+    int found[2] = {0, 0};
+    for (size_t i = 0; i < 2; i++) {
+        found[i] = kf_probe(core, label, probed[i]);
+        if (found[i] < 0) /* cannot tell: replace nothing */
+            return core_fail_code(core, REF_BRIDGE_GENERATE,
+                                  "cannot tell whether %s%s exists: reading it failed (%d)", label,
+                                  probed[i], found[i]);
+        if (i == 0 && found[i] > 0)
+            return core_fail(core, REF_ERR_DUPLICATE_LABEL, "the file %s%s exists", label,
+                             KF_HANDLE);
+    }
+    *tombstone = found[1] > 0;
     bool exists = false;
     kc_kind where = KC_FILE;
     char tag[CORE_TAG_MAX];
@@ -411,10 +421,18 @@ static ref_error rename_locked(ref_core *core, const char *old_label, const char
      * (ref/README.md "Crash safety"): the moves below replace it. All three
      * files are still looked at, in this order, as before (scenarios index
      * rename's calls), but only the handle blocks. */
-    for (size_t i = 0; i < RENAME_FILES; i++)
-        if (kf_exists(core, new_label, rename_order[i]) && strcmp(rename_order[i], KF_HANDLE) == 0)
+    for (size_t i = 0; i < RENAME_FILES; i++) {
+        int found = kf_probe(core, new_label, rename_order[i]);
+        if (strcmp(rename_order[i], KF_HANDLE) != 0)
+            continue;
+        if (found > 0)
             return core_fail(core, REF_ERR_DUPLICATE_LABEL, "the file %s%s exists", new_label,
                              rename_order[i]);
+        if (found < 0) /* cannot tell: move nothing over it */
+            return core_fail(core, REF_ERR_KEY_OPERATION,
+                             "cannot tell whether %s%s exists: reading it failed (%d)", new_label,
+                             rename_order[i], found);
+    }
     bool exists = false;
     int code = kc_exists(core, new_label, &exists);
     if (code != REF_BRIDGE_OK)

@@ -35,8 +35,8 @@ bool recover_stranded_item(ref_core *core, const char *label, const unsigned cha
         return false;
     if (!ref_label_valid(account) || strcmp(account, label) == 0)
         return false;
-    if (kf_exists(core, account, KF_HANDLE))
-        return false; /* a key of its own (a copied handle?): not ours to move */
+    if (kf_probe(core, account, KF_HANDLE) != 0)
+        return false; /* a key of its own (a copied handle?), or cannot tell: not ours to move */
     if (kc_raw_rename(core, where, account, label) != errSecSuccess)
         return false;
     core_warn(core,

@@ -61,6 +61,10 @@ typedef struct {
 /* A marker in the checker's event list (not a ref_event): the process's core
  * memory went away here (kcs_inv_forget_core). */
 #define KCS_EV_FORGET ((ref_event_kind)1000)
+/* A marker: inside a `parallel` block the process's call moved a keychain
+ * item to the account `label` (a rename's in-place update). The item there
+ * now is the moved one, whatever a store of that label wrote before (PC1). */
+#define KCS_EV_MOVED_IN ((ref_event_kind)1001)
 
 /* The checker's shadow of one core's wrapping-key cache (C4): labels put and
  * not evicted or expired since, with their expiry. */
@@ -338,6 +342,8 @@ int kcs_inv_step_end(kcs_run *run);
 int kcs_inv_par_op_end(kcs_run *run, kcs_proc *p, const kcs_stmt *st);
 /* Forgets a core's shadow cache (its memory is gone). */
 void kcs_inv_forget_core(kcs_proc *p);
+/* Records KCS_EV_MOVED_IN for the process (kcs_parallel.c). */
+void kcs_inv_item_moved(kcs_proc *p, const char *account);
 void kcs_inv_free(kcs_run *run);
 
 #endif

@@ -304,6 +304,19 @@ void kcs_inv_forget_core(kcs_proc *p) {
     e->proc = p->index;
 }
 
+void kcs_inv_item_moved(kcs_proc *p, const char *account) {
+    kcs_run *run = p->run;
+    if (run == NULL || run->oom)
+        return;
+    kcs_event *e = event_slot(run);
+    if (e == NULL)
+        return;
+    e->label = dup_or_null(run, account);
+    run->nevents++;
+    e->kind = KCS_EV_MOVED_IN;
+    e->proc = p->index;
+}
+
 static kcs_shadow_entry *shadow_find(kcs_proc *p, const char *label) {
     for (size_t i = 0; i < p->nshadow; i++)
         if (same(p->shadow[i].label, label))
@@ -352,8 +365,17 @@ static const char *status_text(int32_t st) {
 /* Did the step report a store-path write (STORE, MIGRATION_WRITE) of this
  * account by a core of this service? */
 static bool step_wrote(const kcs_run *run, const char *service, const char *account) {
+    bool wrote_last = false;
     for (size_t i = 0; i < run->nevents; i++) {
         const kcs_event *e = &run->events[i];
+        /* In a block, a rename that moved another item here after the store
+         * leaves the moved item, class as it was (fuzz finding,
+         * scenarios/found/pc1-rename-after-store-in-block.kcs). */
+        if (e->kind == KCS_EV_MOVED_IN && same(e->label, account) &&
+            same(run->procs[e->proc].service, service)) {
+            wrote_last = false;
+            continue;
+        }
         /* A migration write that failed wrote nothing: in a `parallel` block
          * another write of the item in the same step (a rename) must not be
          * taken for it (fuzz finding, scenarios/found/pc1-failed-migration-in-
@@ -361,9 +383,9 @@ static bool step_wrote(const kcs_run *run, const char *service, const char *acco
         bool wrote = e->kind == REF_EV_STORE ||
                      (e->kind == REF_EV_MIGRATION_WRITE && e->status == errSecSuccess);
         if (wrote && same(e->label, account) && same(run->procs[e->proc].service, service))
-            return true;
+            wrote_last = true;
     }
-    return false;
+    return wrote_last;
 }
 
 static int check_pc1(kcs_run *run) {
@@ -618,7 +640,7 @@ static int l1_of(kcs_run *run, const kcs_op_ctx *op, size_t from, int line) {
     bool excluded = excluded_from_eviction(op->err);
     for (size_t i = from; i < run->nevents; i++) {
         const kcs_event *e = &run->events[i];
-        if (e->proc != op->proc)
+        if (e->proc != op->proc || e->kind == KCS_EV_MOVED_IN)
             continue;
         if (e->kind == REF_EV_LA_EVICT && excluded &&
             !(prev != NULL && prev->kind == REF_EV_CACHE_EVICT && same(prev->label, e->label)))

@@ -138,6 +138,8 @@ static void block_done(void *ctx, size_t local, const world_call_info *c) {
             if (strcmp(k1, k2) != 0) {
                 removed(run, p, k1);
                 created(run, p, k2);
+                if (c->account2[0] != '\0')
+                    kcs_inv_item_moved(p, c->account2);
             }
         }
         break;
