@@ -39,6 +39,7 @@
 
 #include "kcs/engine.h"
 #include "keyclass/cf_accounting.h"
+#include "keyclass/world.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -87,30 +88,6 @@ static const char *const labels[3] = {"k1", "k2", "k3"};
 static const char *const plant_labels[2] = {"old1", "old2"};
 static const char *const durations[8] = {"1ms", "500ms", "1s", "9s", "11s", "61s", "301s", "2h"};
 static const char *const answers[4] = {"approve", "cancel", "fail", "absent"};
-static const char *const apis[17] = {"SecItemAdd",
-                                     "SecItemCopyMatching",
-                                     "SecItemUpdate",
-                                     "SecItemDelete",
-                                     "SecAccessControlCreateWithFlags",
-                                     "LAEvaluatePolicy",
-                                     "SEGenerate",
-                                     "SESign",
-                                     "SEDelete",
-                                     "SEPublicKey",
-                                     "SecKeychain",
-                                     "FileWrite",
-                                     "FileRead",
-                                     "FileRename",
-                                     "FileUnlink",
-                                     "FileLock",
-                                     "FileUnlock"};
-static const char *const classes[7] = {"WhenUnlocked",
-                                       "WhenUnlockedThisDeviceOnly",
-                                       "AfterFirstUnlock",
-                                       "AfterFirstUnlockThisDeviceOnly",
-                                       "WhenPasscodeSetThisDeviceOnly",
-                                       "Always",
-                                       "AlwaysThisDeviceOnly"};
 /* The statuses domain.md names (OSStatus and LAError); others come raw. */
 static const int32_t statuses[24] = {
     0,      -4,     -50,    -108, -128, -25291, -25293, -25299, -25300, -25303, -25307, -25308,
@@ -209,7 +186,7 @@ static bool decode_op(decoder *d, int proc, unsigned kind, text *t) {
     default: { /* plant: only a label nothing has touched in this namespace */
         unsigned which = pick(d, 2);
         unsigned bit = 3 + which;
-        unsigned cls = pick(d, 7);
+        unsigned cls = pick(d, WORLD_CLASS_COUNT);
         unsigned opts = fuzz_u8(&d->r);
         if (d->touched[d->ns[proc]] & (1u << bit))
             return false;
@@ -218,8 +195,9 @@ static bool decode_op(decoder *d, int proc, unsigned kind, text *t) {
             put(t, "plant %s handle=plaintext auth=%s", label, auths[(opts >> 1) % 4]);
         } else {
             bool presence = (opts & 2) && d->dp[proc];
-            put(t, "plant %s accessible=%s presence=%s auth=%s", label, classes[cls],
-                presence ? "yes" : "no", auths[(opts >> 2) % 4]);
+            put(t, "plant %s accessible=%s presence=%s auth=%s", label,
+                world_class_name((world_class)cls), presence ? "yes" : "no",
+                auths[(opts >> 2) % 4]);
         }
         break;
     }
@@ -288,7 +266,7 @@ static bool runs_on_injected_success(const char *api) {
 }
 
 static void decode_fault(decoder *d) {
-    const char *api = apis[pick(d, 17)];
+    const char *api = world_api_name((world_api)pick(d, WORLD_API_COUNT));
     int32_t status = decode_status(d);
     if (status == 0 && !runs_on_injected_success(api))
         status = -108; /* errSecAllocate */
@@ -349,12 +327,12 @@ static void decode_statement(decoder *d) {
     case 9: {
         unsigned v = fuzz_u8(&d->r);
         put(d->t, "fault %s %s\n", v % 8 == 0 ? "destroy-class-key" : "lose-class-key",
-            classes[(v >> 3) % 7]);
+            world_class_name((world_class)((v >> 3) % WORLD_CLASS_COUNT)));
         break;
     }
     case 10:
-        put(d->t, "fault crash %s after %s nth=%u\n", proc_names[proc], apis[pick(d, 17)],
-            1 + pick(d, 3));
+        put(d->t, "fault crash %s after %s nth=%u\n", proc_names[proc],
+            world_api_name((world_api)pick(d, WORLD_API_COUNT)), 1 + pick(d, 3));
         break;
     case 11: /* a parallel block: 2-3 operations (when there are two processes) */
         if (d->nprocs >= 2) {
